@@ -1,0 +1,1 @@
+"""The intake services: parser, validator, notifier, and the ``intake`` command."""

@@ -1,0 +1,111 @@
+"""The parser's pure core: bytes, a file name and a media type in, a ``ParsedReport`` out.
+
+No broker, clock (beyond the per-document time budget), logger or environment in here. An
+upload that cannot be read as a report at all raises ``UnreadableUpload`` with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contracts.report import ParsedReport, Tables, TableRows, TableTemplates
+from contracts.template import SectionId, match_form
+from services.parser import structure
+from services.parser.document import Document, Line
+from services.parser.errors import Reason, UnreadableUpload
+from services.parser.formats import sniff
+from services.parser.limits import Deadline, Limits
+from services.parser.tables import TableRead, read_table, read_t4
+
+_TABLE_SECTION: dict[str, SectionId] = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
+# Where a table starts when its section heading is missing (in matching form).
+_ANCHORS = {
+    "t2": ("第二十条第(一)项", "第二十条第(五)项"),
+    "t3": ("勾稽关系", "申请人情况", "本年新收政府信息公开申请"),
+    "t4": ("结果维持", "未经复议直接起诉"),
+}
+
+
+def parse(
+    data: bytes,
+    filename: str | None = None,
+    media_type: str | None = None,
+    limits: Limits | None = None,
+) -> ParsedReport:
+    """Read one upload faithfully into a ``ParsedReport``."""
+    limits = limits or Limits()
+    if not data or not data.strip():
+        raise UnreadableUpload(Reason.EMPTY, "the upload is empty")
+    if len(data) > limits.max_bytes:
+        raise UnreadableUpload(
+            Reason.TOO_LARGE, f"{len(data)} bytes, over the limit of {limits.max_bytes}"
+        )
+    deadline = Deadline(limits.max_seconds)
+    doc = sniff.read(data, filename, media_type, limits, deadline)
+    if len(doc.lines) > limits.max_lines:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(doc.lines)} lines, over {limits.max_lines}")
+    return build(doc)
+
+
+def build(doc: Document) -> ParsedReport:
+    """The report's frame and tables from the lines of a document."""
+    lines = doc.lines
+    headings = structure.find_headings(lines)
+    first = headings[0].pos if headings else len(lines)
+    title, title_line = structure.find_title(lines, first)
+    sources = structure.find_sources(lines, title, first)
+    years = structure.find_years(lines, title, first)
+    spans = _regions(lines, headings)
+    t2 = read_table("t2", lines[spans["t2"][0] : spans["t2"][1]]) if "t2" in spans else TableRead()
+    t3 = read_table("t3", lines[spans["t3"][0] : spans["t3"][1]]) if "t3" in spans else TableRead()
+    t4 = read_t4(lines[spans["t4"][0] : spans["t4"][1]]) if "t4" in spans else TableRead()
+    if not headings and not (t2.found or t3.found):
+        raise UnreadableUpload(
+            Reason.NOT_A_REPORT,
+            "no sign of the annual report structure (no section headings, no table 二 or 三)",
+        )
+    office = sources.title or sources.submitter or sources.signature or sources.preamble
+    year = years.title or years.period or years.text
+    return ParsedReport(
+        format=doc.format,
+        encoding=doc.encoding,
+        office=office,
+        office_sources=sources,
+        year=year,
+        year_sources=years,
+        template=t2.template or t3.template,
+        table_templates=TableTemplates(t2=t2.template, t3=t3.template),
+        title=title,
+        title_line=title_line,
+        signed_on=structure.signed_on(lines),
+        sections=structure.sections(lines, headings),
+        tables=Tables(
+            t2=t2.cells if t2.found else None,
+            t3=t3.cells if t3.found else None,
+            t4=t4.cells if t4.found else None,
+        ),
+        rows=TableRows(t2=t2.rows, t3=t3.rows, t4=t4.rows),
+        extra_rows=(*t2.extra, *t3.extra, *t4.extra),
+    )
+
+
+def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:
+    """Where each table's lines are: its section, or from an anchor line when the heading is missing."""
+    by_id = {h.id: h.pos for h in headings}
+    starts: dict[str, int] = {}
+    for table, section in _TABLE_SECTION.items():
+        if section in by_id:
+            starts[table] = by_id[section] + 1
+            continue
+        after = max((starts[t] for t in starts), default=0)
+        for pos in range(after, len(lines)):
+            form = match_form(lines[pos].text)
+            if any(a in form for a in _ANCHORS[table]):
+                starts[table] = pos
+                break
+    bounds = sorted({*(h.pos for h in headings), *starts.values(), len(lines)})
+    spans = {}
+    for table, start in starts.items():
+        end = next((b for b in bounds if b > start), len(lines))
+        spans[table] = (start, end)
+    return spans

@@ -1,0 +1,1 @@
+"""Readers, one per upload format, each producing a ``Document``."""

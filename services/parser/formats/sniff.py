@@ -1,0 +1,44 @@
+"""Which format an upload is, told from its bytes first and its name and media type second."""
+
+from __future__ import annotations
+
+from services.parser.document import Document
+from services.parser.errors import Reason, UnreadableUpload
+from services.parser.formats import text as text_format
+from services.parser.limits import Deadline, Limits
+
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def read(
+    data: bytes, filename: str | None, media_type: str | None, limits: Limits, deadline: Deadline
+) -> Document:
+    name = (filename or "").lower()
+    head = data[:1024]
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        from services.parser.formats import docx
+
+        return docx.read(data, limits, deadline)
+    if b"%PDF-" in head:
+        from services.parser.formats import pdf
+
+        return pdf.read(data, limits, deadline)
+    if data.startswith(_OLE2):
+        if name.endswith((".docx", ".pdf")) or "officedocument" in (media_type or ""):
+            raise UnreadableUpload(Reason.ENCRYPTED, "the .docx file is password-protected")
+        raise UnreadableUpload(
+            Reason.UNSUPPORTED, "a legacy Word .doc file: save it as .docx or PDF and upload again"
+        )
+    if name.endswith((".docx", ".pdf")):
+        kind = "Word .docx" if name.endswith(".docx") else "PDF"
+        raise UnreadableUpload(Reason.CORRUPT, f"the file is named {kind} but is not one (damaged?)")
+    text, encoding = text_format.decode(data)
+    if text_format.looks_binary(text):
+        raise UnreadableUpload(Reason.BINARY, "the upload is binary data, not a document")
+    sample = text[:4096].lower()
+    if "<html" in sample or "<table" in sample or "<!doctype html" in sample or "<body" in sample:
+        from services.parser.formats import html
+
+        return html.read(text, encoding, deadline)
+    markdown = name.endswith((".md", ".markdown")) or "markdown" in (media_type or "")
+    return text_format.read_text(text, encoding, markdown or text_format.is_markdown(text))

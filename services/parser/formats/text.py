@@ -1,0 +1,90 @@
+"""Plain text, TSV and markdown: decoding and the line layouts seen in real uploads."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from services.parser.document import Document, GridRow
+from services.parser.errors import Reason, UnreadableUpload
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode text: a BOM decides; else UTF-8; else GB18030 (a superset of GBK and GB2312)."""
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc.replace("-sig", "")
+            except UnicodeDecodeError as exc:
+                raise UnreadableUpload(Reason.UNDECODABLE, f"invalid {enc} text: {exc.reason}") from exc
+    if b"\x00" in data[:4096]:
+        raise UnreadableUpload(Reason.BINARY, "binary data (NUL bytes) where text was expected")
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise UnreadableUpload(
+            Reason.UNDECODABLE, "text is neither UTF-8, UTF-16 with BOM nor GB18030/GBK"
+        ) from exc
+    return text, "gb18030"
+
+
+def looks_binary(text: str) -> bool:
+    """Control characters beyond a few per mille mean noise, not a document."""
+    sample = text[:20000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    bad += sample.count("\ufffd")
+    return bad / len(sample) > 0.01
+
+
+def is_markdown(text: str) -> bool:
+    head = text[:20000]
+    return bool(
+        re.search(r"(?m)^\s{0,3}#{1,6}\s+\S", head) or re.search(r"(?m)^\s*\|.*\|\s*$", head)
+    )
+
+
+def read_text(text: str, encoding: str, markdown: bool) -> Document:
+    """One line of the upload, one line of the document; markdown marks are taken off."""
+    doc = Document("markdown" if markdown else "text", encoding=encoding)
+    table = 0
+    in_pipe = False
+    row = 0
+    for no, line in enumerate(text.splitlines(), 1):
+        if markdown:
+            if _MD_RULE.match(line) and "|" in line:
+                continue
+            stripped = line.strip()
+            if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
+                if not in_pipe:
+                    table, row, in_pipe = table + 1, 0, True
+                row += 1
+                cells = [_md_inline(c.strip()) for c in stripped[1:-1].split("|")]
+                doc.add_grid_row(cells, GridRow(table, row, list(range(1, len(cells) + 1))), no)
+                continue
+            in_pipe = False
+            line = _md_inline(_MD_HEADING.sub("", line))
+        doc.add_text(line, no)
+    return doc
+
+
+def _md_inline(text: str) -> str:
+    if "*" in text or "_" in text:
+        text = _MD_EMPHASIS.sub(r"\2", text)
+    if "\\" in text:
+        text = _MD_ESCAPE.sub(r"\1", text)
+    return text

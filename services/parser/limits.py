@@ -1,0 +1,40 @@
+"""Safe limits for reading untrusted uploads; every check happens before the costly step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from services.parser.errors import Reason, UnreadableUpload
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Defaults suit real reports (a few hundred KB) with a wide margin."""
+
+    max_bytes: int = 16 * MB
+    max_zip_entries: int = 2_000
+    max_zip_total: int = 64 * MB  # expanded size of every entry together
+    max_zip_entry: int = 32 * MB  # expanded size of one entry
+    max_zip_ratio: int = 200  # expanded / compressed, per entry
+    max_pdf_pages: int = 200
+    max_seconds: float = 20.0
+    max_lines: int = 200_000
+
+
+class Deadline:
+    """A per-document time budget, checked between pages, tables and other big steps."""
+
+    __slots__ = ("_end", "_seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._end = time.monotonic() + seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self._end:
+            raise UnreadableUpload(
+                Reason.TIMEOUT, f"reading took longer than {self._seconds:g} s"
+            )

@@ -1,0 +1,185 @@
+"""Sections, title, office, year and signature date: the frame of a report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from contracts.report import SectionRead, Sources, YearSources
+from contracts.template import SECTIONS, SectionId, match_form
+from services.parser.document import Line
+
+_HEADING_NUMBER = re.compile(
+    r"^(?P<n>[一二三四五六七八九十]{1,2}[、.,]?|[(][一二三四五六七八九十]{1,2}[)]|\d{1,2}[、.,](?!\d)|[(]\d{1,2}[)]|第[一二三四五六]部分)?"
+)
+_TRAILING = re.compile(r"[。.:;,!]+$")
+_YEAR = re.compile(r"((?:19|20)\d{2})年")
+_YEAR_FULL = re.compile(r"((?:19|20)\d{2})年度")
+_PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?:19|20)\d{2})年12月31日")
+_SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)单位[:]?(.{2,40})")
+_PREAMBLE = re.compile(r"现(?:将|予|就|对)?公布(.{2,40}?)(?:19|20)\d{2}年")
+_PREAMBLE_2 = re.compile(r"现将(.{2,30}?)(?:的)?(?:19|20\d{2}年度?)?(?:政务公开|政府信息公开|信息公开)")
+_TITLE_SUFFIX = re.compile(
+    r"(?:关于)?(?:的)?(?:政府信息公开|政务公开|信息公开|政府信息)?(?:工作)?(?:年度)?(?:工作)?报告$"
+)
+_ORG_END = re.compile(
+    r"(办事处|街道|政府|委员会|管委会|办公室|办公厅|局|厅|委|办|中心|乡|镇|院|署|所|站|队|处|会|公司|集团|部)$"
+)
+_CN_DIGITS = {"〇": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
+_DATE_CN = re.compile(r"^([〇零O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+
+
+@dataclass(slots=True)
+class Heading:
+    id: SectionId
+    index: int  # position in the template
+    line: Line
+    pos: int  # position in the document's list of lines
+
+
+def find_headings(lines: Sequence[Line]) -> list[Heading]:
+    """The section headings, in document order; a heading repeated before the text is dropped."""
+    found: dict[SectionId, Heading] = {}
+    for pos, line in enumerate(lines):
+        if line.grid is not None or not line.text or len(line.text) > 40:
+            continue
+        form = match_form(line.text).lstrip("#")
+        m = _HEADING_NUMBER.match(form)
+        rest = _TRAILING.sub("", form[m.end():] if m else form)
+        for index, section in enumerate(SECTIONS):
+            if section.pattern.fullmatch(rest):
+                earlier = found.get(section.id)
+                later_seen = earlier is not None and any(
+                    h.index > index and h.pos > earlier.pos for h in found.values()
+                )
+                if not later_seen:
+                    found[section.id] = Heading(section.id, index, line, pos)
+                break
+    return sorted(found.values(), key=lambda h: h.pos)
+
+
+def sections(lines: Sequence[Line], headings: list[Heading]) -> dict[SectionId, SectionRead]:
+    out: dict[SectionId, SectionRead] = {}
+    for k, h in enumerate(headings):
+        end = headings[k + 1].pos if k + 1 < len(headings) else len(lines)
+        body = [ln.raw.strip() for ln in lines[h.pos + 1 : end] if ln.grid is None and ln.text]
+        out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text="\n".join(body),
+                                line=h.line.no)
+    return out
+
+
+def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None]:
+    """The title as written: a short line before the first section that ends in 报告.
+
+    A title broken over two lines (``…信息公开`` / ``工作年度报告``) is joined.
+    """
+    prose = [ln for ln in lines[:stop] if ln.grid is None and ln.text][:15]
+    for k, ln in enumerate(prose):
+        form = match_form(ln.text).lstrip("#")
+        if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
+            continue
+        if form.endswith("报告") and len(form) <= 8 and k > 0:
+            prev = prose[k - 1]
+            prev_form = match_form(prev.text)
+            if len(prev_form) <= 40 and "。" not in prev_form and not prev_form.endswith(":"):
+                return _clean_title(prev.raw) + _clean_title(ln.raw), prev.no
+        if "年" in form or "报告" in form[-4:]:
+            return _clean_title(ln.raw), ln.no
+    return None, None
+
+
+def _clean_title(raw: str) -> str:
+    return raw.strip().lstrip("#").strip()
+
+
+def office_from_title(title: str) -> str | None:
+    form = match_form(title)
+    form = re.sub(r"(?:19|20)\d{2}年度?", "", form)
+    form = _TITLE_SUFFIX.sub("", form)
+    return form or None
+
+
+def find_sources(lines: Sequence[Line], title: str | None, first_heading: int) -> Sources:
+    submitter = preamble = signature = None
+    for ln in lines[: max(first_heading, 1) + 3]:
+        if ln.grid is not None:
+            continue
+        form = match_form(ln.text)
+        if submitter is None and (m := _SUBMITTER.search(form)):
+            submitter = _TRAILING.sub("", m.group(1)) or None
+        if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
+            preamble = m.group(1)
+    signature = _signature(lines)[0]
+    return Sources(
+        title=office_from_title(title) if title else None,
+        submitter=submitter,
+        preamble=preamble,
+        signature=signature,
+    )
+
+
+def _signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
+    """The office and date under the text: the last date line and the short line above it."""
+    tail = [ln for ln in lines if ln.grid is None and ln.text][-12:]
+    for k in range(len(tail) - 1, -1, -1):
+        date = parse_date(match_form(tail[k].text))
+        if date is None:
+            continue
+        office = None
+        if k > 0:
+            above = match_form(tail[k - 1].text)
+            if 2 <= len(above) <= 40 and not re.search(r"[。,;:]", above) and _ORG_END.search(above):
+                office = above
+        return office, date
+    return None, None
+
+
+def signed_on(lines: Sequence[Line]) -> dt.date | None:
+    return _signature(lines)[1]
+
+
+def parse_date(form: str) -> dt.date | None:
+    m = _DATE.match(form)
+    try:
+        if m:
+            return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        m = _DATE_CN.match(form)
+        if m:
+            year = int("".join(str(_CN_DIGITS[c]) for c in m.group(1)))
+            return dt.date(year, _cn_small(m.group(2)), _cn_small(m.group(3)))
+    except ValueError:
+        return None
+    return None
+
+
+def _cn_small(text: str) -> int:
+    """一 … 三十一: the numbers of months and days."""
+    if text == "十":
+        return 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return _CN_DIGITS[text]
+
+
+def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> YearSources:
+    title_year = None
+    if title and (m := _YEAR.search(match_form(title))):
+        title_year = int(m.group(1))
+    text_year = period_year = None
+    for ln in lines[: max(first_heading, 1) + 3]:
+        form = match_form(ln.text)
+        if period_year is None and (m := _PERIOD.search(form)):
+            period_year = int(m.group(1))
+        if text_year is None and (m := _YEAR_FULL.search(form)):
+            text_year = int(m.group(1))
+    if period_year is None:
+        for ln in lines:
+            if "12月31日" in ln.text and (m := _PERIOD.search(match_form(ln.text))):
+                period_year = int(m.group(1))
+                break
+    return YearSources(title=title_year, text=text_year, period=period_year)

@@ -1,0 +1,349 @@
+"""Reading tables 二, 三 and 四 from the lines of a document, in any layout.
+
+The lines of a table's region become a stream of tokens: text, numbers, placeholders and (in
+real tables) empty cells. A row is the text before a run of values; its label is matched to a
+template row by the key that ends last in that text, so group headings, merged cells repeated
+on every row and labels broken over lines or cells all resolve to the row they lead to. Values
+are placed by position only when their count fits the template; otherwise the row keeps what it
+has, unplaced, and is marked uncertain. Nothing is guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from contracts.report import Cell, ExtraRow, GridRef, RowRead
+from contracts.template import (
+    T2_MARKERS,
+    TEMPLATES,
+    Kind,
+    Row,
+    TemplateId,
+    match_form,
+)
+from services.parser.document import Line, fold
+from services.parser.numbers import NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
+
+TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
+
+_NUMBERING = re.compile(
+    r"^(?:[(\[]?[一二三四五六七八九十]{1,3}[)\]]|[一二三四五六七八九十]{1,3}[、.,]|[(\[]?\d{1,2}[)\]]|\d{1,2}[、.,])+"
+)
+
+
+@dataclass(slots=True)
+class Tok:
+    kind: int
+    raw: str
+    norm: str  # match form (text) or folded text (numbers)
+    line: int
+    at: GridRef | None
+    num: re.Match[str] | None = None
+
+
+@dataclass(slots=True)
+class RawRow:
+    label: list[Tok]
+    values: list[Tok]
+    grid: bool
+
+
+@dataclass(slots=True)
+class TableRead:
+    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
+    rows: dict[str, RowRead] = field(default_factory=dict)
+    extra: list[ExtraRow] = field(default_factory=list)
+    template: TemplateId | None = None
+    found: bool = False
+
+
+def strip_numbering(form: str) -> str:
+    return _NUMBERING.sub("", form)
+
+
+def _token(raw: str, line: int, at: GridRef | None) -> Tok:
+    norm = fold(raw)
+    if not norm:
+        return Tok(EMPTY, "", "", line, at)
+    m = NUMBER.fullmatch(norm)
+    if m is not None:
+        return Tok(NUM, raw.strip(), norm, line, at, m)
+    if norm in PLACEHOLDERS:
+        return Tok(BLANK, raw.strip(), norm, line, at)
+    return Tok(TEXT, raw.strip(), match_form(norm), line, at)
+
+
+def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
+    """Tokens of the lines; ``None`` closes each row of a real table."""
+    out: list[Tok | None] = []
+    for line in lines:
+        g = line.grid
+        if g is None:
+            for piece in line.cells:
+                for word in piece.split():
+                    out.append(_token(word, line.no, None))
+            continue
+        for col, cell in zip(g.cols, line.cells, strict=True):
+            out.append(_token(cell, line.no, GridRef(table=g.table, row=g.row, col=col, page=g.page)))
+        out.append(None)
+    return out
+
+
+def collect(tokens: Sequence[Tok | None]) -> list[RawRow]:
+    """Group tokens into rows: the text before a run of values, and the values."""
+    rows: list[RawRow] = []
+    label: list[Tok] = []
+    values: list[Tok] = []
+    for tok in tokens:
+        if tok is None:
+            if values:
+                rows.append(RawRow(label, values, True))
+            label, values = [], []
+        elif tok.kind == TEXT:
+            if values:
+                rows.append(RawRow(label, values, tok.at is not None))
+                label, values = [], []
+            label.append(tok)
+        elif tok.kind == EMPTY:
+            if label or values:
+                values.append(tok)
+        else:
+            values.append(tok)
+    if values:
+        rows.append(RawRow(label, values, values[0].at is not None))
+    return rows
+
+
+class Matcher:
+    """Finds the template row a label leads to: the key that ends last wins."""
+
+    def __init__(self, rows: Iterable[Row]) -> None:
+        long: dict[str, str] = {}
+        exact: dict[str, str] = {}
+        for row in rows:
+            for key in row.keys:
+                long[match_form(key)] = row.id
+            for key in row.exact:
+                exact[match_form(key)] = row.id
+        self.long = sorted(long.items(), key=lambda kv: -len(kv[0]))
+        self.exact = exact
+
+    def match(self, label: Sequence[Tok]) -> tuple[str, str] | None:
+        """(row id, the label's words that name it, as written), or None."""
+        forms = [t.norm for t in label]
+        starts, pos = [], 0
+        for f in forms:
+            starts.append(pos)
+            pos += len(f)
+        text = "".join(forms)
+        best: tuple[int, int, int, str] | None = None  # end, key length, start, row id
+        for key, rid in self.long:
+            i = text.rfind(key)
+            if i >= 0:
+                cand = (i + len(key), len(key), i, rid)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+        for j in range(max(0, len(forms) - 3), len(forms)):
+            core = strip_numbering(forms[j])
+            rid = self.exact.get(core)
+            if rid is not None:
+                end = starts[j] + len(forms[j])
+                cand = (end, len(core), starts[j], rid)
+                if best is None or cand[:2] > best[:2]:
+                    best = cand
+        if best is None:
+            return None
+        end, _, start, rid = best
+        words = [t.raw for t, s, f in zip(label, starts, forms, strict=True) if s < end and s + len(f) > start]
+        return rid, "".join(words)
+
+
+_MATCHERS = {
+    "t2": Matcher((*TEMPLATES["2019"].t2.rows, *TEMPLATES["2021"].t2.rows)),
+    "t3": Matcher((*TEMPLATES["2019"].t3.rows, *TEMPLATES["2021"].t3.rows)),
+    "t4": Matcher(TEMPLATES["2019"].t4.rows),
+}
+
+
+def _cell(tok: Tok, kind: Kind) -> Cell:
+    if tok.kind == NUM:
+        assert tok.num is not None
+        value, unit = read_value(tok.num, kind)
+        return Cell(raw=tok.raw, value=value, line=tok.line, at=tok.at,
+                    state="read" if value is not None else "unread", unit=unit)
+    if tok.kind == TEXT:
+        return Cell(raw=tok.raw, line=tok.line, at=tok.at, state="unread")
+    return Cell(raw=tok.raw or None, line=tok.line, at=tok.at, state="blank")
+
+
+def _loose(tok: Tok) -> Cell:
+    kind = Kind.AMOUNT if tok.num is not None and tok.num.group(3) is not None else Kind.COUNT
+    return _cell(tok, kind)
+
+
+def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
+    """The values in column order when their places are certain, else None."""
+    if len(values) == n:
+        return values
+    if not grid:
+        return None
+    filled = [v for v in values if v.kind != EMPTY]
+    if len(filled) == n:
+        return filled
+    extra = len(values) - n
+    if extra > 0:
+        if all(v.kind == EMPTY for v in values[:extra]):
+            return values[extra:]
+        if all(v.kind == EMPTY for v in values[n:]):
+            return values[:n]
+    return None
+
+
+def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
+    if table == "t2" or any(v.kind != NUM or not v.norm.isdigit() for v in values):
+        return None
+    check = t3_row_sum if table == "t3" else t4_group_sums
+    pieces = split_run([v.norm for v in values], n, check)
+    if pieces is None:
+        return None
+    out, i = [], 0
+    for v in values:  # each piece keeps the line of the run it came from
+        taken = 0
+        while i < len(pieces) and taken < len(v.norm):
+            p = pieces[i]
+            out.append(Tok(NUM, p, p, v.line, v.at, NUMBER.fullmatch(p)))
+            taken += len(p)
+            i += 1
+    return out
+
+
+def _fill(
+    read: TableRead, table: str, row: Row, kinds: dict[str, Kind], values: list[Tok], grid: bool,
+    label: str, line: int | None, at: GridRef | None,
+) -> None:
+    n = len(row.columns)
+    placed = place(values, n, grid)
+    note = None
+    if placed is None:
+        placed = _try_split(values, n, table)
+        if placed is not None:
+            note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
+    if placed is not None:
+        read.cells[row.id] = {c: _cell(t, kinds[c]) for c, t in zip(row.columns, placed, strict=True)}
+        read.rows[row.id] = RowRead(label=label, line=line, at=at, note=note)
+        return
+    kept = tuple(_loose(v) for v in values if v.kind != EMPTY)
+    read.cells[row.id] = {c: Cell(line=line, state="missing") for c in row.columns}
+    read.rows[row.id] = RowRead(
+        label=label, line=line, at=at, uncertain=True, unplaced=kept,
+        note=f"{len(kept)} values where the template has {n} columns",
+    )
+
+
+def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, str]]:
+    matcher = _MATCHERS[table]
+    out = []
+    for rr in rows:
+        hit = matcher.match(rr.label)
+        out.append((rr, hit[0], hit[1]) if hit else (rr, None, "".join(t.raw for t in rr.label)))
+    return out
+
+
+def _t2_template(tokens: Sequence[Tok | None], resolved: list[tuple[RawRow, str | None, str]]) -> TemplateId | None:
+    text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
+    score = {tid: sum(match_form(m) in text for m in marks) for tid, marks in T2_MARKERS.items()}
+    if score["2019"] != score["2021"]:
+        return "2019" if score["2019"] > score["2021"] else "2021"
+    for rr, rid, _ in resolved:
+        if rid in ("licensing", "punishment", "coercion"):
+            filled = [v for v in rr.values if v.kind != EMPTY]
+            if len(filled) == 3:
+                return "2019"
+            if len(filled) == 1:
+                return "2021"
+    return None
+
+
+def read_table(table: str, lines: Sequence[Line]) -> TableRead:
+    """Read table ``t2`` or ``t3`` from the lines of its region."""
+    tokens = tokenize(lines)
+    resolved = _resolve(collect(tokens), table)
+    read = TableRead()
+    ids = [rid for _, rid, _ in resolved if rid is not None]
+    if not ids:
+        return read
+    read.found = True
+    if table == "t2":
+        read.template = _t2_template(tokens, resolved)
+    else:
+        read.template = "2021" if any(r.startswith("other.") for r in ids) else (
+            "2019" if "other" in ids else None)
+    spec = TEMPLATES[read.template or "2019"].table(table)
+    spec_rows = {r.id: r for r in spec.rows}
+    kinds = {c.id: c.kind for c in spec.columns.values()}
+    first = next(i for i, (_, rid, _) in enumerate(resolved) if rid)
+    last = max(i for i, (_, rid, _) in enumerate(resolved) if rid)
+    for i, (rr, rid, label) in enumerate(resolved):
+        row = spec_rows.get(rid) if rid else None
+        if row is None or (rid in read.cells and not _better(rr, row, read.rows[rid])):
+            if first <= i <= last and any(v.kind == NUM for v in rr.values):
+                read.extra.append(ExtraRow(table=table, label=label, line=rr.values[0].line,  # type: ignore[arg-type]
+                                           cells=tuple(_loose(v) for v in rr.values if v.kind != EMPTY)))
+            continue
+        head = rr.label[-1] if rr.label else rr.values[0]
+        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, head.at)
+    return read
+
+
+def _better(rr: RawRow, row: Row, have: RowRead) -> bool:
+    """A second row with the same label replaces the first only when the first was uncertain."""
+    return have.uncertain and place(rr.values, len(row.columns), rr.grid) is not None
+
+
+def read_t4(lines: Sequence[Line]) -> TableRead:
+    """Table 四: fifteen cells, usually one run after the headings, sometimes a row per group."""
+    tokens = tokenize(lines)
+    rows = collect(tokens)
+    read = TableRead()
+    spec = TEMPLATES["2019"].t4
+    kinds = {c: Kind.COUNT for c in spec.columns}
+    text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
+    if not rows and "行政复议" not in text:
+        return read
+    read.found = True
+    matcher = _MATCHERS["t4"]
+    leftovers: list[Tok] = []
+    for rr in rows:
+        whole = place(rr.values, 15, rr.grid)
+        if whole is not None and not read.cells:
+            for k, row in enumerate(spec.rows):
+                _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
+                      whole[5 * k].line, whole[5 * k].at)
+            continue
+        hit = matcher.match(rr.label)
+        group = place(rr.values, 5, rr.grid)
+        if hit and group is not None and hit[0] not in read.cells:
+            row = spec.row(hit[0])
+            _fill(read, "t4", row, kinds, group, True, hit[1], group[0].line, group[0].at)
+            continue
+        leftovers.extend(v for v in rr.values if v.kind != EMPTY)
+    if leftovers and not read.cells:
+        whole = leftovers if len(leftovers) == 15 else _try_split(leftovers, 15, "t4")
+        if whole is not None:
+            note = None if len(leftovers) == 15 else "digits written together split by the table's sums"
+            for k, row in enumerate(spec.rows):
+                _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
+                      whole[5 * k].line, whole[5 * k].at)
+                if note:
+                    read.rows[row.id] = read.rows[row.id].model_copy(update={"note": note})
+        else:
+            for row in spec.rows:
+                read.cells[row.id] = {c: Cell(line=leftovers[0].line, state="missing") for c in row.columns}
+                read.rows[row.id] = RowRead(
+                    label=row.label, line=leftovers[0].line, uncertain=True,
+                    unplaced=tuple(_loose(v) for v in leftovers) if row.id == "review" else (),
+                    note=f"{len(leftovers)} values where table 四 has 15 cells",
+                )
+    return read
