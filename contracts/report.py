@@ -19,6 +19,11 @@ Format = Literal["text", "markdown", "html", "docx", "pdf"]
 CellState = Literal["read", "blank", "unread", "missing"]
 
 
+_new = object.__new__
+_set = object.__setattr__
+_CELL_FIELDS = frozenset({"raw", "value", "line", "at", "state", "unit"})
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -47,6 +52,30 @@ class Cell(_Frozen):
     at: GridRef | None = None
     state: CellState = "read"
     unit: str | None = None  # 万元, 元, 件 … when written beside the number
+
+    @classmethod
+    def trusted(
+        cls,
+        raw: str | None,
+        value: int | Decimal | None,
+        line: int | None,
+        at: GridRef | None = None,
+        state: CellState = "read",
+        unit: str | None = None,
+    ) -> Cell:
+        """A cell from values the caller guarantees valid, without validating them.
+
+        The parser's hot path makes a few hundred cells per report, and validating each costs
+        more than reading the table; the parser's tests check these cells against validated
+        ones. This is what ``model_construct`` does, minus its generic (slower) field handling.
+        """
+        cell = _new(cls)
+        _set(cell, "__dict__", {"raw": raw, "value": value, "line": line, "at": at,
+                                "state": state, "unit": unit})
+        _set(cell, "__pydantic_fields_set__", _CELL_FIELDS)
+        _set(cell, "__pydantic_extra__", None)
+        _set(cell, "__pydantic_private__", None)
+        return cell
 
 
 class RowRead(_Frozen):

@@ -81,15 +81,13 @@ class Section:
     pattern: re.Pattern[str]  # matches the heading text in matching form, numbering removed
 
 
-_QUOTES = str.maketrans("", "", "“”\"'‘’「」『』《》")
-_VARIANTS = str.maketrans({"釆": "采", "：": ":", "，": ",", "、": "、"})
-_SPACE = re.compile(r"\s+")
+# Applied after NFKC: quotes go, typing variants become the template's characters.
+MATCH_TABLE = str.maketrans({**dict.fromkeys("“”\"'‘’「」『』《》"), "釆": "采"})
 
 
 def match_form(text: str) -> str:
     """Fold a label into the form keys are written in: NFKC, no spaces, no quotes, 釆→采."""
-    text = unicodedata.normalize("NFKC", text)
-    return _SPACE.sub("", text).translate(_QUOTES).translate(_VARIANTS)
+    return "".join(unicodedata.normalize("NFKC", text).split()).translate(MATCH_TABLE)
 
 
 SECTIONS: tuple[Section, ...] = (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts.report import ParsedReport, Tables, TableRows, TableTemplates
+from contracts.report import ParsedReport
 from contracts.template import SectionId, match_form
 from services.parser import structure
 from services.parser.document import Document, Line
@@ -66,7 +66,7 @@ def build(doc: Document) -> ParsedReport:
         )
     office = sources.title or sources.submitter or sources.signature or sources.preamble
     year = years.title or years.period or years.text
-    return ParsedReport(
+    return ParsedReport.model_validate(dict(
         format=doc.format,
         encoding=doc.encoding,
         office=office,
@@ -74,19 +74,19 @@ def build(doc: Document) -> ParsedReport:
         year=year,
         year_sources=years,
         template=t2.template or t3.template,
-        table_templates=TableTemplates(t2=t2.template, t3=t3.template),
+        table_templates={"t2": t2.template, "t3": t3.template},
         title=title,
         title_line=title_line,
         signed_on=structure.signed_on(lines),
         sections=structure.sections(lines, headings),
-        tables=Tables(
-            t2=t2.cells if t2.found else None,
-            t3=t3.cells if t3.found else None,
-            t4=t4.cells if t4.found else None,
-        ),
-        rows=TableRows(t2=t2.rows, t3=t3.rows, t4=t4.rows),
-        extra_rows=(*t2.extra, *t3.extra, *t4.extra),
-    )
+        tables={
+            "t2": t2.cells if t2.found else None,
+            "t3": t3.cells if t3.found else None,
+            "t4": t4.cells if t4.found else None,
+        },
+        rows={"t2": t2.rows, "t3": t3.rows, "t4": t4.rows},
+        extra_rows=[*t2.extra, *t3.extra, *t4.extra],
+    ))
 
 
 def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:

@@ -3,6 +3,10 @@
 A document is a list of lines. A text line keeps its tab-separated pieces; a row of a real table
 (HTML, .docx, PDF) is a line whose pieces are its distinct cells, with their grid columns, so
 that the structure reader works the same way on every format.
+
+NFKC over a whole Chinese report costs more than the rest of parsing it, and most of its
+characters are prose the parser only needs at a few places, so a line is normalised the first
+time it is read (``Line.text``), and an ASCII line (most table rows) not at all.
 """
 
 from __future__ import annotations
@@ -14,17 +18,20 @@ from dataclasses import dataclass, field
 from contracts.report import Format
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
-_WS = re.compile(r"\s+")
+
+
+def nfkc(text: str) -> str:
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 def fold(text: str) -> str:
     """NFKC with every run of white space (no-break, ideographic …) as one space, stripped."""
-    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return " ".join(nfkc(text).split())
 
 
 def strip_artefacts(text: str) -> str:
     """Remove what converters leave in the text: Word bookmarks, pandoc anchors, comments."""
-    return _ARTEFACT.sub("", text) if "[" in text or "{" in text or "<" in text else text
+    return _ARTEFACT.sub("", text)
 
 
 @dataclass(slots=True)
@@ -37,13 +44,25 @@ class GridRow:
     page: int | None = None
 
 
-@dataclass(slots=True)
 class Line:
-    no: int  # 1-based line number (text) or block number (HTML, .docx, PDF)
-    raw: str  # as written, artefacts removed
-    text: str  # folded: NFKC, white space collapsed
-    cells: list[str]  # text: tab-separated pieces; grid: the row's distinct cells
-    grid: GridRow | None = None
+    """One line of text, or one row of a real table (``grid``, with ``cells``)."""
+
+    __slots__ = ("_text", "cells", "grid", "no", "raw")
+
+    def __init__(self, no: int, raw: str, cells: list[str] | None = None,
+                 grid: GridRow | None = None) -> None:
+        self.no = no  # 1-based line number (text) or block number (HTML, .docx, PDF)
+        self.raw = raw  # as written, artefacts removed
+        self.cells = cells  # a table row's distinct cells, as written
+        self.grid = grid
+        self._text: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The line folded: NFKC, white space collapsed."""
+        if self._text is None:
+            self._text = fold(self.raw)
+        return self._text
 
 
 @dataclass(slots=True)
@@ -53,14 +72,11 @@ class Document:
     encoding: str | None = None
 
     def add_text(self, raw: str, no: int | None = None) -> None:
-        raw = strip_artefacts(raw)
-        self.lines.append(
-            Line(no if no is not None else len(self.lines) + 1, raw, fold(raw), raw.split("\t"))
-        )
+        if "[" in raw or "{" in raw or "<" in raw:
+            raw = strip_artefacts(raw)
+        self.lines.append(Line(no if no is not None else len(self.lines) + 1, raw))
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
-        cells = [strip_artefacts(c) for c in cells]
-        raw = "\t".join(cells)
-        self.lines.append(
-            Line(no if no is not None else len(self.lines) + 1, raw, fold(raw), cells, grid)
-        )
+        cells = [strip_artefacts(c).strip() for c in cells]
+        no = no if no is not None else len(self.lines) + 1
+        self.lines.append(Line(no, "\t".join(cells), cells, grid))

@@ -15,8 +15,21 @@ NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元|万
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "–", "―", "无", "\\", "×", "x", "X"})
 
 
+_VALUES: dict[tuple[str, Kind], tuple[int | Decimal | None, str | None]] = {}
+
+
 def read_value(match: re.Match[str], kind: Kind) -> tuple[int | Decimal | None, str | None]:
     """The value of a number cell for a column of ``kind`` (None: not that kind of number)."""
+    key = (match.string, kind)
+    hit = _VALUES.get(key)
+    if hit is None:
+        if len(_VALUES) > 50_000:
+            _VALUES.clear()
+        hit = _VALUES[key] = _read_value(match, kind)
+    return hit
+
+
+def _read_value(match: re.Match[str], kind: Kind) -> tuple[int | Decimal | None, str | None]:
     sign, digits, frac, unit = match.groups()
     digits = digits.replace(",", "")
     if kind is Kind.AMOUNT:

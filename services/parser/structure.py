@@ -45,7 +45,12 @@ def find_headings(lines: Sequence[Line]) -> list[Heading]:
     """The section headings, in document order; a heading repeated before the text is dropped."""
     found: dict[SectionId, Heading] = {}
     for pos, line in enumerate(lines):
-        if line.grid is not None or not line.text or len(line.text) > 40:
+        raw = line.raw
+        if line.grid is not None or len(raw) > 60 or not ("情况" in raw or "事项" in raw or "问题" in raw
+                                                          or "改进" in raw):
+            continue
+        text = line.text
+        if len(text) > 40:
             continue
         form = match_form(line.text).lstrip("#")
         m = _HEADING_NUMBER.match(form)
@@ -66,7 +71,7 @@ def sections(lines: Sequence[Line], headings: list[Heading]) -> dict[SectionId, 
     out: dict[SectionId, SectionRead] = {}
     for k, h in enumerate(headings):
         end = headings[k + 1].pos if k + 1 < len(headings) else len(lines)
-        body = [ln.raw.strip() for ln in lines[h.pos + 1 : end] if ln.grid is None and ln.text]
+        body = [s for ln in lines[h.pos + 1 : end] if ln.grid is None and (s := ln.raw.strip())]
         out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text="\n".join(body),
                                 line=h.line.no)
     return out
@@ -77,7 +82,7 @@ def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None
 
     A title broken over two lines (``…信息公开`` / ``工作年度报告``) is joined.
     """
-    prose = [ln for ln in lines[:stop] if ln.grid is None and ln.text][:15]
+    prose = [ln for ln in lines[:stop][:40] if ln.grid is None and ln.text][:15]
     for k, ln in enumerate(prose):
         form = match_form(ln.text).lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
@@ -124,7 +129,7 @@ def find_sources(lines: Sequence[Line], title: str | None, first_heading: int) -
 
 def _signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
     """The office and date under the text: the last date line and the short line above it."""
-    tail = [ln for ln in lines if ln.grid is None and ln.text][-12:]
+    tail = [ln for ln in lines[-40:] if ln.grid is None and ln.text][-12:]
     for k in range(len(tail) - 1, -1, -1):
         date = parse_date(match_form(tail[k].text))
         if date is None:
@@ -179,7 +184,7 @@ def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> 
             text_year = int(m.group(1))
     if period_year is None:
         for ln in lines:
-            if "12月31日" in ln.text and (m := _PERIOD.search(match_form(ln.text))):
+            if ("31日" in ln.raw or "３１日" in ln.raw) and (m := _PERIOD.search(match_form(ln.text))):
                 period_year = int(m.group(1))
                 break
     return YearSources(title=title_year, text=text_year, period=period_year)

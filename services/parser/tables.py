@@ -13,9 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from contracts.report import Cell, ExtraRow, GridRef, RowRead
+from contracts.report import Cell, GridRef
 from contracts.template import (
+    MATCH_TABLE,
     T2_MARKERS,
     TEMPLATES,
     Kind,
@@ -23,7 +25,7 @@ from contracts.template import (
     TemplateId,
     match_form,
 )
-from services.parser.document import Line, fold
+from services.parser.document import Line, nfkc
 from services.parser.numbers import NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
@@ -39,7 +41,7 @@ class Tok:
     raw: str
     norm: str  # match form (text) or folded text (numbers)
     line: int
-    at: GridRef | None
+    at: tuple[int, int, int, int | None] | None  # table, row, column, page
     num: re.Match[str] | None = None
 
 
@@ -50,11 +52,16 @@ class RawRow:
     grid: bool
 
 
+# Rows and extra rows are built as plain dicts (the shapes of contracts.report's RowRead and
+# ExtraRow) and validated once with the whole report; cells are made with ``Cell.trusted``.
+CellD = Cell | dict[str, Any]
+
+
 @dataclass(slots=True)
 class TableRead:
-    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
-    rows: dict[str, RowRead] = field(default_factory=dict)
-    extra: list[ExtraRow] = field(default_factory=list)
+    cells: dict[str, dict[str, CellD]] = field(default_factory=dict)
+    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    extra: list[dict[str, Any]] = field(default_factory=list)
     template: TemplateId | None = None
     found: bool = False
 
@@ -63,16 +70,32 @@ def strip_numbering(form: str) -> str:
     return _NUMBERING.sub("", form)
 
 
-def _token(raw: str, line: int, at: GridRef | None) -> Tok:
-    norm = fold(raw)
+_KINDS: dict[str, tuple[int, str, re.Match[str] | None]] = {}
+
+
+def _classify(norm: str) -> tuple[int, str, re.Match[str] | None]:
+    """What a word is (text, number, placeholder); remembered, since cells repeat a lot."""
+    hit = _KINDS.get(norm)
+    if hit is None:
+        m = NUMBER.fullmatch(norm)
+        if m is not None:
+            hit = (NUM, norm, m)
+        elif norm in PLACEHOLDERS:
+            hit = (BLANK, norm, None)
+        else:
+            hit = (TEXT, norm.translate(MATCH_TABLE), None)
+        if len(_KINDS) > 50_000:
+            _KINDS.clear()
+        _KINDS[norm] = hit
+    return hit
+
+
+def _token(raw: str, norm: str, line: int, at: tuple[int, int, int, int | None] | None) -> Tok:
+    """One token; ``norm`` is ``raw`` in NFKC with no outer white space."""
     if not norm:
         return Tok(EMPTY, "", "", line, at)
-    m = NUMBER.fullmatch(norm)
-    if m is not None:
-        return Tok(NUM, raw.strip(), norm, line, at, m)
-    if norm in PLACEHOLDERS:
-        return Tok(BLANK, raw.strip(), norm, line, at)
-    return Tok(TEXT, raw.strip(), match_form(norm), line, at)
+    kind, form, m = _classify(norm)
+    return Tok(kind, raw, form, line, at, m)
 
 
 def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
@@ -81,12 +104,21 @@ def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
     for line in lines:
         g = line.grid
         if g is None:
-            for piece in line.cells:
-                for word in piece.split():
-                    out.append(_token(word, line.no, None))
+            raw = line.raw
+            words = raw.split()  # tabs and spaces alike separate cells in text
+            if raw.isascii():
+                for word in words:
+                    out.append(_token(word, word, line.no, None))
+                continue
+            nwords = line.text.split()
+            if len(words) != len(nwords):  # NFKC made or removed a space: keep NFKC words
+                words = nwords
+            for word, nword in zip(words, nwords, strict=True):
+                out.append(_token(word, nword, line.no, None))
             continue
+        assert line.cells is not None
         for col, cell in zip(g.cols, line.cells, strict=True):
-            out.append(_token(cell, line.no, GridRef(table=g.table, row=g.row, col=col, page=g.page)))
+            out.append(_token(cell, "".join(nfkc(cell).split()), line.no, (g.table, g.row, col, g.page)))
         out.append(None)
     return out
 
@@ -122,16 +154,25 @@ class Matcher:
     def __init__(self, rows: Iterable[Row]) -> None:
         long: dict[str, str] = {}
         exact: dict[str, str] = {}
-        for row in rows:
+        rows_list = list(rows)
+        for row in rows_list:
             for key in row.keys:
                 long[match_form(key)] = row.id
             for key in row.exact:
                 exact[match_form(key)] = row.id
         self.long = sorted(long.items(), key=lambda kv: -len(kv[0]))
         self.exact = exact
+        # Whole labels as templates print them, numbering taken off: the usual case, one lookup.
+        self.whole = {**{k: v for k, v in long.items() if len(k) >= 4}, **exact}
+        for row in rows_list:
+            self.whole.setdefault(strip_numbering(match_form(row.label)), row.id)
 
     def match(self, label: Sequence[Tok]) -> tuple[str, str] | None:
         """(row id, the label's words that name it, as written), or None."""
+        if label:
+            rid = self.whole.get(strip_numbering(label[-1].norm))
+            if rid is not None:
+                return rid, label[-1].raw
         forms = [t.norm for t in label]
         starts, pos = [], 0
         for f in forms:
@@ -167,15 +208,22 @@ _MATCHERS = {
 }
 
 
+def _at(tok: Tok) -> GridRef | None:
+    if tok.at is None:
+        return None
+    table, row, col, page = tok.at
+    return GridRef(table=table, row=row, col=col, page=page)
+
+
 def _cell(tok: Tok, kind: Kind) -> Cell:
+    at = None if tok.at is None else _at(tok)
     if tok.kind == NUM:
         assert tok.num is not None
         value, unit = read_value(tok.num, kind)
-        return Cell(raw=tok.raw, value=value, line=tok.line, at=tok.at,
-                    state="read" if value is not None else "unread", unit=unit)
+        return Cell.trusted(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
     if tok.kind == TEXT:
-        return Cell(raw=tok.raw, line=tok.line, at=tok.at, state="unread")
-    return Cell(raw=tok.raw or None, line=tok.line, at=tok.at, state="blank")
+        return Cell.trusted(tok.raw, None, tok.line, at, "unread")
+    return Cell.trusted(tok.raw or None, None, tok.line, at, "blank")
 
 
 def _loose(tok: Tok) -> Cell:
@@ -232,14 +280,14 @@ def _fill(
             note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
     if placed is not None:
         read.cells[row.id] = {c: _cell(t, kinds[c]) for c, t in zip(row.columns, placed, strict=True)}
-        read.rows[row.id] = RowRead(label=label, line=line, at=at, note=note)
+        read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
-    kept = tuple(_loose(v) for v in values if v.kind != EMPTY)
-    read.cells[row.id] = {c: Cell(line=line, state="missing") for c in row.columns}
-    read.rows[row.id] = RowRead(
-        label=label, line=line, at=at, uncertain=True, unplaced=kept,
-        note=f"{len(kept)} values where the template has {n} columns",
-    )
+    kept = [_loose(v) for v in values if v.kind != EMPTY]
+    read.cells[row.id] = {c: {"line": line, "state": "missing"} for c in row.columns}
+    read.rows[row.id] = {
+        "label": label, "line": line, "at": at, "uncertain": True, "unplaced": kept,
+        "note": f"{len(kept)} values where the template has {n} columns",
+    }
 
 
 def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, str]]:
@@ -289,17 +337,17 @@ def read_table(table: str, lines: Sequence[Line]) -> TableRead:
         row = spec_rows.get(rid) if rid else None
         if row is None or (rid in read.cells and not _better(rr, row, read.rows[rid])):
             if first <= i <= last and any(v.kind == NUM for v in rr.values):
-                read.extra.append(ExtraRow(table=table, label=label, line=rr.values[0].line,  # type: ignore[arg-type]
-                                           cells=tuple(_loose(v) for v in rr.values if v.kind != EMPTY)))
+                read.extra.append({"table": table, "label": label, "line": rr.values[0].line,
+                                   "cells": [_loose(v) for v in rr.values if v.kind != EMPTY]})
             continue
         head = rr.label[-1] if rr.label else rr.values[0]
-        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, head.at)
+        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, _at(head))
     return read
 
 
-def _better(rr: RawRow, row: Row, have: RowRead) -> bool:
+def _better(rr: RawRow, row: Row, have: dict[str, Any]) -> bool:
     """A second row with the same label replaces the first only when the first was uncertain."""
-    return have.uncertain and place(rr.values, len(row.columns), rr.grid) is not None
+    return bool(have.get("uncertain")) and place(rr.values, len(row.columns), rr.grid) is not None
 
 
 def read_t4(lines: Sequence[Line]) -> TableRead:
@@ -320,13 +368,13 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
         if whole is not None and not read.cells:
             for k, row in enumerate(spec.rows):
                 _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
-                      whole[5 * k].line, whole[5 * k].at)
+                      whole[5 * k].line, _at(whole[5 * k]))
             continue
         hit = matcher.match(rr.label)
         group = place(rr.values, 5, rr.grid)
         if hit and group is not None and hit[0] not in read.cells:
             row = spec.row(hit[0])
-            _fill(read, "t4", row, kinds, group, True, hit[1], group[0].line, group[0].at)
+            _fill(read, "t4", row, kinds, group, True, hit[1], group[0].line, _at(group[0]))
             continue
         leftovers.extend(v for v in rr.values if v.kind != EMPTY)
     if leftovers and not read.cells:
@@ -335,15 +383,15 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
             note = None if len(leftovers) == 15 else "digits written together split by the table's sums"
             for k, row in enumerate(spec.rows):
                 _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
-                      whole[5 * k].line, whole[5 * k].at)
+                      whole[5 * k].line, _at(whole[5 * k]))
                 if note:
-                    read.rows[row.id] = read.rows[row.id].model_copy(update={"note": note})
+                    read.rows[row.id]["note"] = note
         else:
             for row in spec.rows:
-                read.cells[row.id] = {c: Cell(line=leftovers[0].line, state="missing") for c in row.columns}
-                read.rows[row.id] = RowRead(
-                    label=row.label, line=leftovers[0].line, uncertain=True,
-                    unplaced=tuple(_loose(v) for v in leftovers) if row.id == "review" else (),
-                    note=f"{len(leftovers)} values where table 四 has 15 cells",
-                )
+                read.cells[row.id] = {c: {"line": leftovers[0].line, "state": "missing"} for c in row.columns}
+                read.rows[row.id] = {
+                    "label": row.label, "line": leftovers[0].line, "uncertain": True,
+                    "unplaced": [_loose(v) for v in leftovers] if row.id == "review" else [],
+                    "note": f"{len(leftovers)} values where table 四 has 15 cells",
+                }
     return read

@@ -41,18 +41,19 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, "gb18030"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
+
+
 def looks_binary(text: str) -> bool:
-    """Control characters beyond a few per mille mean noise, not a document."""
+    """Control characters beyond one per cent mean noise, not a document."""
     sample = text[:20000]
-    if not sample:
-        return False
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
-    bad += sample.count("\ufffd")
-    return bad / len(sample) > 0.01
+    return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.01
 
 
 def is_markdown(text: str) -> bool:
     head = text[:20000]
+    if "#" not in head and "|" not in head:
+        return False
     return bool(
         re.search(r"(?m)^\s{0,3}#{1,6}\s+\S", head) or re.search(r"(?m)^\s*\|.*\|\s*$", head)
     )
@@ -61,10 +62,16 @@ def is_markdown(text: str) -> bool:
 def read_text(text: str, encoding: str, markdown: bool) -> Document:
     """One line of the upload, one line of the document; markdown marks are taken off."""
     doc = Document("markdown" if markdown else "text", encoding=encoding)
+    raws = text.splitlines()
+    if not markdown:
+        for no, raw in enumerate(raws, 1):
+            if raw and not raw.isspace():  # blank lines carry nothing; line numbers stay true
+                doc.add_text(raw, no)
+        return doc
     table = 0
     in_pipe = False
     row = 0
-    for no, line in enumerate(text.splitlines(), 1):
+    for no, line in enumerate(raws, 1):
         if markdown:
             if _MD_RULE.match(line) and "|" in line:
                 continue
@@ -78,7 +85,8 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
                 continue
             in_pipe = False
             line = _md_inline(_MD_HEADING.sub("", line))
-        doc.add_text(line, no)
+        if line and not line.isspace():
+            doc.add_text(line, no)
     return doc
 
 

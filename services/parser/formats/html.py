@@ -1,0 +1,97 @@
+"""HTML pages: paragraphs in order, tables with rowspan/colspan expanded.
+
+lxml's HTML parser never fetches anything (``no_network``) and expands no external entities.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+from lxml import etree
+
+from services.parser.document import Document
+from services.parser.errors import Reason, UnreadableUpload
+from services.parser.formats.grid import add_grid
+from services.parser.limits import Deadline
+
+_BLOCK = frozenset(
+    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer main body blockquote pre "
+    "dd dt dl address center figure figcaption caption form tr".split()
+)
+_SKIP = frozenset("script style head title noscript template svg".split())
+_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True,
+                               huge_tree=False, recover=True)
+
+
+def read(text: str, encoding: str, deadline: Deadline) -> Document:
+    try:
+        root = lxml.html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, ValueError) as exc:
+        raise UnreadableUpload(Reason.CORRUPT, f"the HTML cannot be parsed: {exc}") from exc
+    doc = Document("html", encoding=encoding)
+    reader = _Reader(doc, deadline)
+    reader.walk(root)
+    reader.flush(None)
+    return doc
+
+
+class _Reader:
+    def __init__(self, doc: Document, deadline: Deadline) -> None:
+        self.doc = doc
+        self.deadline = deadline
+        self.buf: list[str] = []
+        self.line: int | None = None
+        self.tables = 0
+
+    def flush(self, line: int | None) -> None:
+        text = "".join(self.buf)
+        self.buf = []
+        for part in text.split("\n"):
+            if part.strip():
+                self.doc.add_text(part, self.line or line or len(self.doc.lines) + 1)
+        self.line = None
+
+    def text(self, s: str | None, line: int | None) -> None:
+        if s:
+            if not self.buf:
+                self.line = line
+            self.buf.append(s.replace("\r", "").replace("\n", " "))
+
+    def walk(self, el: etree._Element) -> None:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag in _SKIP:
+            return
+        if tag == "table":
+            self.flush(el.sourceline)
+            self.table(el)
+            return
+        if tag == "br":
+            self.buf.append("\n")
+        block = tag in _BLOCK
+        if block:
+            self.flush(el.sourceline)
+        self.text(el.text, el.sourceline)
+        for child in el:
+            self.walk(child)
+            self.text(child.tail, getattr(child, "sourceline", None))
+        if block:
+            self.flush(el.sourceline)
+
+    def table(self, el: etree._Element) -> None:
+        self.deadline.check()
+        self.tables += 1
+        rows, lines = [], []
+        for r, tr in enumerate(el.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+            cells = []
+            for k, td in enumerate(tr.xpath("./td|./th")):
+                text = "".join(td.itertext())
+                cells.append(((r, k), text.strip(), _span(td.get("rowspan")), _span(td.get("colspan"))))
+            rows.append(cells)
+            lines.append(tr.sourceline)
+        add_grid(self.doc, self.tables, rows, lines)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return int(value) if value else 1
+    except ValueError:
+        return 1
