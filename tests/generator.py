@@ -331,7 +331,8 @@ def render_html(t: Truth) -> bytes:
             out.append("<table border='1'>")
             for row in item:
                 out.append("<tr>" + "".join(
-                    f"<td rowspan='{rs}' colspan='{cs}'>{html.escape(text)}</td>" for text, rs, cs in row
+                    "<td" + (f" rowspan='{rs}'" if rs > 1 else "") + (f" colspan='{cs}'" if cs > 1 else "")
+                    + f">{html.escape(text)}</td>" for text, rs, cs in row
                 ) + "</tr>")
             out.append("</table>")
         else:

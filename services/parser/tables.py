@@ -208,11 +208,20 @@ _MATCHERS = {
 }
 
 
+_GRIDREFS: dict[tuple[int, int, int, int | None], GridRef] = {}
+
+
 def _at(tok: Tok) -> GridRef | None:
+    """The token's place as a GridRef; they are immutable and the same places recur, so kept."""
     if tok.at is None:
         return None
-    table, row, col, page = tok.at
-    return GridRef(table=table, row=row, col=col, page=page)
+    ref = _GRIDREFS.get(tok.at)
+    if ref is None:
+        if len(_GRIDREFS) > 100_000:
+            _GRIDREFS.clear()
+        table, row, col, page = tok.at
+        ref = _GRIDREFS[tok.at] = GridRef(table=table, row=row, col=col, page=page)
+    return ref
 
 
 def _cell(tok: Tok, kind: Kind) -> Cell:

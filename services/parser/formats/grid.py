@@ -22,31 +22,33 @@ def add_grid(
     A cell merged over several columns stands once in its row; a cell merged over several rows
     (a group label) is repeated on each row it covers, as a reader of the printed table sees it.
     """
-    grid: dict[tuple[int, int], tuple[Hashable, str]] = {}
+    n = len(rows)
+    grid: list[list[tuple[Hashable, str] | None]] = [[] for _ in range(n)]
+    count = 0
     for r, row in enumerate(rows):
+        line = grid[r]
         c = 0
         for origin, text, rowspan, colspan in row:
-            while (r, c) in grid:
+            while c < len(line) and line[c] is not None:
                 c += 1
-            rowspan, colspan = min(max(rowspan, 1), MAX_SPAN), min(max(colspan, 1), MAX_SPAN)
+            slot = (origin, text)
+            rowspan = 1 if rowspan < 1 else min(rowspan, MAX_SPAN, n - r)
+            colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
             for dr in range(rowspan):
-                for dc in range(colspan):
-                    grid[(r + dr, c + dc)] = (origin, text)
+                target = grid[r + dr]
+                if len(target) < c + colspan:
+                    target.extend([None] * (c + colspan - len(target)))
+                target[c : c + colspan] = [slot] * colspan
             c += colspan
-            if len(grid) > MAX_CELLS:
+            count += rowspan * colspan
+            if count > MAX_CELLS:
                 return
-    if not grid:
-        return
-    width = max(c for _, c in grid) + 1
-    for r in range(len(rows)):
+    for r, line in enumerate(grid):
         cells: list[str] = []
         cols: list[int] = []
-        last: Hashable = object()
-        for c in range(width):
-            slot = grid.get((r, c))
-            if slot is None:
-                continue
-            if slot[0] != last:
+        last: Hashable = None
+        for c, slot in enumerate(line):
+            if slot is not None and slot[0] != last:
                 cells.append(slot[1])
                 cols.append(c + 1)
                 last = slot[0]

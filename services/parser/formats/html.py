@@ -5,7 +5,6 @@ lxml's HTML parser never fetches anything (``no_network``) and expands no extern
 
 from __future__ import annotations
 
-import lxml.html
 from lxml import etree
 
 from services.parser.document import Document
@@ -18,15 +17,18 @@ _BLOCK = frozenset(
     "dd dt dl address center figure figcaption caption form tr".split()
 )
 _SKIP = frozenset("script style head title noscript template svg".split())
-_PARSER = lxml.html.HTMLParser(no_network=True, remove_comments=True, remove_pis=True,
-                               huge_tree=False, recover=True)
+# Plain elements (not lxml.html's classes, whose per-element lookup costs more than the reading).
+_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True,
+                           huge_tree=False, recover=True)
 
 
 def read(text: str, encoding: str, deadline: Deadline) -> Document:
     try:
-        root = lxml.html.document_fromstring(text, parser=_PARSER)
-    except (etree.ParserError, ValueError) as exc:
+        root = etree.fromstring(text, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise UnreadableUpload(Reason.CORRUPT, f"the HTML cannot be parsed: {exc}") from exc
+    if root is None:
+        raise UnreadableUpload(Reason.NOT_A_REPORT, "the HTML page is empty")
     doc = Document("html", encoding=encoding)
     reader = _Reader(doc, deadline)
     reader.walk(root)
@@ -80,14 +82,22 @@ class _Reader:
         self.deadline.check()
         self.tables += 1
         rows, lines = [], []
-        for r, tr in enumerate(el.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")):
+        for r, tr in enumerate(_rows(el)):
             cells = []
-            for k, td in enumerate(tr.xpath("./td|./th")):
-                text = "".join(td.itertext())
-                cells.append(((r, k), text.strip(), _span(td.get("rowspan")), _span(td.get("colspan"))))
+            for k, td in enumerate(tr.iterchildren("td", "th")):
+                rs, cs = td.get("rowspan"), td.get("colspan")
+                cells.append(((r, k), "".join(td.itertext()).strip(),
+                              1 if rs is None else _span(rs), 1 if cs is None else _span(cs)))
             rows.append(cells)
             lines.append(tr.sourceline)
         add_grid(self.doc, self.tables, rows, lines)
+
+
+def _rows(table: etree._Element) -> list[etree._Element]:
+    rows = []
+    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
+        rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
+    return rows
 
 
 def _span(value: str | None) -> int:
