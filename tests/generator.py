@@ -358,7 +358,11 @@ def _place(grid: Grid) -> tuple[int, list[tuple[int, int, int, int, str]]]:
 
 
 def render_docx(t: Truth) -> bytes:
+    """A real Word document (python-docx), its tables with merged cells as Word writes them:
+    w:gridSpan across columns, w:vMerge restart/continue down rows."""
     import docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
 
     d = docx.Document()
     for kind, item in _blocks(t):
@@ -366,12 +370,41 @@ def render_docx(t: Truth) -> bytes:
             d.add_paragraph(str(item))
             continue
         width, placed = _place(item)  # type: ignore[arg-type]
-        table = d.add_table(rows=len(item), cols=width)
-        for r, c, rs, cs, text in placed:
-            cell = table.cell(r, c)
-            if rs > 1 or cs > 1:
-                cell = cell.merge(table.cell(r + rs - 1, c + cs - 1))
-            cell.text = text
+        table = d.add_table(rows=0, cols=width)
+        starts = {(r, c): (rs, cs, text) for r, c, rs, cs, text in placed}
+        below: dict[tuple[int, int], int] = {}  # (row, col) covered by a merge from above -> colspan
+        for r, c, rs, cs, _ in placed:
+            for dr in range(1, rs):
+                below[(r + dr, c)] = cs
+        for r in range(len(item)):  # type: ignore[arg-type]
+            tr = OxmlElement("w:tr")
+            c = 0
+            while c < width:
+                tc = OxmlElement("w:tc")
+                pr = OxmlElement("w:tcPr")
+                tc.append(pr)
+                p = OxmlElement("w:p")
+                if (r, c) in starts:
+                    rs, cs, text = starts[(r, c)]
+                    if rs > 1:
+                        merge = OxmlElement("w:vMerge")
+                        merge.set(qn("w:val"), "restart")
+                        pr.append(merge)
+                    run, txt = OxmlElement("w:r"), OxmlElement("w:t")
+                    txt.text = text
+                    run.append(txt)
+                    p.append(run)
+                else:
+                    cs = below[(r, c)]
+                    pr.append(OxmlElement("w:vMerge"))
+                if cs > 1:
+                    span = OxmlElement("w:gridSpan")
+                    span.set(qn("w:val"), str(cs))
+                    pr.insert(0, span)
+                tc.append(p)
+                tr.append(tc)
+                c += cs
+            table._tbl.append(tr)
     buf = io.BytesIO()
     d.save(buf)
     return buf.getvalue()

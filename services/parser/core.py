@@ -44,6 +44,7 @@ def parse(
     doc = sniff.read(data, filename, media_type, limits, deadline)
     if len(doc.lines) > limits.max_lines:
         raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(doc.lines)} lines, over {limits.max_lines}")
+    deadline.check()
     return build(doc)
 
 

@@ -98,10 +98,15 @@ def _token(raw: str, norm: str, line: int, at: tuple[int, int, int, int | None] 
     return Tok(kind, raw, form, line, at, m)
 
 
+MAX_TOKENS = 20_000  # a real table has a few hundred; what lies beyond is no table
+
+
 def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
     """Tokens of the lines; ``None`` closes each row of a real table."""
     out: list[Tok | None] = []
     for line in lines:
+        if len(out) > MAX_TOKENS:
+            break
         g = line.grid
         if g is None:
             raw = line.raw

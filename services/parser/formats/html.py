@@ -86,7 +86,8 @@ class _Reader:
             cells = []
             for k, td in enumerate(tr.iterchildren("td", "th")):
                 rs, cs = td.get("rowspan"), td.get("colspan")
-                cells.append(((r, k), "".join(td.itertext()).strip(),
+                text = td.text if len(td) == 0 else "".join(td.itertext())
+                cells.append(((r, k), (text or "").strip(),
                               1 if rs is None else _span(rs), 1 if cs is None else _span(cs)))
             rows.append(cells)
             lines.append(tr.sourceline)

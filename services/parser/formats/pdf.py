@@ -22,7 +22,8 @@ def read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
         raise
     except Exception as exc:  # pdfminer raises many kinds for damaged or locked files
         name = type(exc).__name__
-        if "Password" in name or "Encrypt" in name or "encrypt" in str(exc).lower():
+        inner = " ".join(type(a).__name__ for a in exc.args) + " " + repr(exc.__cause__)
+        if any(w in name + inner for w in ("Password", "Encrypt")) or "encrypt" in str(exc).lower():
             raise UnreadableUpload(Reason.ENCRYPTED, "the PDF is password-protected") from exc
         raise UnreadableUpload(Reason.CORRUPT, f"the PDF cannot be read: {name}") from exc
 

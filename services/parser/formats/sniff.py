@@ -40,5 +40,7 @@ def read(
         from services.parser.formats import html
 
         return html.read(text, encoding, deadline)
+    if text.count("\n") > limits.max_lines:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"more than {limits.max_lines} lines")
     markdown = name.endswith((".md", ".markdown")) or "markdown" in (media_type or "")
     return text_format.read_text(text, encoding, markdown or text_format.is_markdown(text))
