@@ -124,20 +124,24 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
             t.add_column(tspec.columns[c].label, justify="right")
         if not wide:
             t.add_column("cells")
-        t.add_column("as written / note")
+        t.add_column("label as written")
+        notes = []
         for row_id, row in cells.items():
             read = reads.get(row_id)
             note = ""
             if read is not None:
-                note = read.label
+                note = read.label + (" [yellow](uncertain)[/]" if read.uncertain else "")
                 if read.uncertain or read.note:
                     kept = " ".join(c.raw or "" for c in read.unplaced)
-                    note = f"[yellow]{read.note}{'; kept: ' + kept if kept else ''}[/]"
+                    notes.append(f"[yellow]{table_id}.{row_id}[/] (line {read.line}): {read.note}"
+                                 + (f"; values kept: {kept}" if kept else ""))
             values = ([_v(row.get(c)) for c in cols] if wide else
                       ["  ".join(f"{(tspec.columns[c].label if c in tspec.columns else c)}={_v(v)}"
                                  for c, v in row.items())])
             t.add_row(row_id, *values, note)
         out.print(t)
+        for note in notes:
+            out.print(note, soft_wrap=True)
     for extra in r.extra_rows:
         out.print(f"[yellow]extra row in {extra.table}[/] line {extra.line}: {extra.label} "
                   + " ".join(c.raw or "" for c in extra.cells))

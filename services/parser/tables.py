@@ -84,9 +84,10 @@ def _classify(norm: str) -> tuple[int, str, re.Match[str] | None]:
             hit = (BLANK, norm, None)
         else:
             hit = (TEXT, norm.translate(MATCH_TABLE), None)
-        if len(_KINDS) > 50_000:
-            _KINDS.clear()
-        _KINDS[norm] = hit
+        if len(norm) <= 32:
+            if len(_KINDS) > 50_000:
+                _KINDS.clear()
+            _KINDS[norm] = hit
     return hit
 
 

@@ -1,0 +1,46 @@
+"""JSON Schema of the contracts, generated from the models into docs/schema/.
+
+    python -m contracts.schema          # write docs/schema/*.json
+    python -m contracts.schema --check  # exit 1 when the files are stale (tests do this)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from contracts.report import ParsedReport
+
+MODELS: dict[str, type[BaseModel]] = {"parsed_report": ParsedReport}
+OUT = Path(__file__).resolve().parent.parent / "docs" / "schema"
+
+
+def render() -> dict[str, str]:
+    return {
+        f"{name}.schema.json": json.dumps(model.model_json_schema(mode="serialization"),
+                                          ensure_ascii=False, indent=2) + "\n"
+        for name, model in MODELS.items()
+    }
+
+
+def main(argv: list[str]) -> int:
+    files = render()
+    if "--check" in argv:
+        stale = [n for n, text in files.items()
+                 if not (OUT / n).exists() or (OUT / n).read_text(encoding="utf-8") != text]
+        if stale:
+            print("stale schema files (run python -m contracts.schema):", ", ".join(stale))
+            return 1
+        return 0
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (OUT / name).write_text(text, encoding="utf-8")
+        print(f"wrote docs/schema/{name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,36 @@
+"""The contracts: schema files up to date, trusted cells identical to validated ones."""
+
+from __future__ import annotations
+
+from contracts import schema
+from contracts.report import Cell, ParsedReport
+from contracts.template import TEMPLATES
+from services.parser import parse
+from tests.conftest import SEEDS
+
+
+def test_json_schema_in_docs_is_current() -> None:
+    assert schema.main(["--check"]) == 0, "run: python -m contracts.schema"
+
+
+def test_parsed_reports_survive_validation_unchanged() -> None:
+    for seed in SEEDS:
+        report = parse(seed.read_bytes())
+        again = ParsedReport.model_validate_json(report.model_dump_json())
+        assert again == report
+        for rows in (report.tables.t2, report.tables.t3, report.tables.t4):
+            for cells in (rows or {}).values():
+                for cell in cells.values():
+                    assert Cell.model_validate(cell.model_dump()) == cell
+
+
+def test_templates_have_the_rows_of_the_spec() -> None:
+    t2019, t2021 = TEMPLATES["2019"], TEMPLATES["2021"]
+    assert len(t2019.t3.rows) == 23 and len(t2021.t3.rows) == 25
+    assert [r.id for r in t2019.t2.rows][-1] == "procurement"
+    assert "procurement" not in [r.id for r in t2021.t2.rows]
+    assert [r.id for r in t2021.t3.rows][-5:-2] == ["other.no_correction", "other.no_fee", "other.other"]
+    assert list(t2019.t3.columns) == ["natural_person", "commercial", "research", "social_org",
+                                      "legal_service", "other_org", "total"]
+    assert t2019.t2.columns["change"].kind == "signed"
+    assert t2021.t2.columns["amount"].kind == "amount"

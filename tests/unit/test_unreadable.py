@@ -1,0 +1,152 @@
+"""Uploads that cannot be read as a report: each gives its typed reason, fast, without crashing."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Callable
+
+import pytest
+
+from services.parser import Limits, Reason, UnreadableUpload, parse
+from tests.conftest import SEEDS
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def _encrypted_pdf() -> bytes:
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
+    c.drawString(72, 720, "2020 annual report")
+    c.save()
+    return buf.getvalue()
+
+
+def _scanned_pdf() -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    c.rect(72, 72, 300, 300, fill=1)
+    c.save()
+    return buf.getvalue()
+
+
+def _pdf_pages(n: int) -> bytes:
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf)
+    for k in range(n):
+        c.drawString(72, 720, f"page {k}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def _zip_bomb() -> bytes:
+    return _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<" + b" " * (30 * 1024 * 1024) + b"/>"})
+
+
+NOISE = random.Random(7).randbytes(50_000)
+CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] = {
+    "empty": (lambda: b"", None, Reason.EMPTY, None),
+    "blank": (lambda: b" \n\t\r\n  ", "r.txt", Reason.EMPTY, None),
+    "binary noise": (lambda: NOISE, None, Reason.BINARY, None),
+    "control characters": (lambda: bytes(range(1, 32)) * 100, "r.txt", Reason.BINARY, None),
+    "undecodable utf-16": (lambda: b"\xff\xfe\x00\xd8a", "r.txt", Reason.UNDECODABLE, None),
+    "undecodable text": (lambda: "年度报告".encode() + b"\x81\x30\xff\xff" * 3, "r.txt", Reason.UNDECODABLE, None),
+    "corrupt docx": (lambda: b"PK\x03\x04" + NOISE[:4000], "r.docx", Reason.CORRUPT, None),
+    "zip that is no docx": (lambda: _zip({"a.txt": b"hello"}), "r.docx", Reason.UNSUPPORTED, None),
+    "encrypted docx": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE[:4000], "r.docx", Reason.ENCRYPTED, None),
+    "legacy doc": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE[:4000], "r.doc", Reason.UNSUPPORTED, None),
+    "named docx, is text": (lambda: b"hello", "r.docx", Reason.CORRUPT, None),
+    "corrupt pdf": (lambda: b"%PDF-1.7\n" + NOISE[:4000], "r.pdf", Reason.CORRUPT, None),
+    "encrypted pdf": (_encrypted_pdf, "r.pdf", Reason.ENCRYPTED, None),
+    "pdf without text": (_scanned_pdf, "r.pdf", Reason.UNSUPPORTED, None),
+    "too many pdf pages": (lambda: _pdf_pages(3), "r.pdf", Reason.TOO_COMPLEX, Limits(max_pdf_pages=2)),
+    "over the size limit": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TOO_LARGE, Limits(max_bytes=1000)),
+    "zip bomb": (_zip_bomb, "r.docx", Reason.TOO_COMPLEX, None),
+    "too many zip entries": (lambda: _zip({f"f{i}": b"x" for i in range(30)}), "r.docx", Reason.TOO_COMPLEX,
+                             Limits(max_zip_entries=20)),
+    "too many lines": (lambda: b"x\n" * 50, "r.txt", Reason.TOO_COMPLEX, Limits(max_lines=10)),
+    "no report structure": (lambda: "今天天气很好。\n我们去公园散步。\n".encode() * 50, "r.txt", Reason.NOT_A_REPORT, None),
+    "html without a report": (lambda: b"<html><body><p>hello</p></body></html>", "r.html", Reason.NOT_A_REPORT, None),
+    "out of time": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TIMEOUT, Limits(max_seconds=-1)),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_unreadable_upload_gives_its_reason_in_under_a_second(case: str) -> None:
+    make, name, reason, limits = CASES[case]
+    data = make()
+    start = time.perf_counter()
+    with pytest.raises(UnreadableUpload) as info:
+        parse(data, name, limits=limits)
+    assert time.perf_counter() - start < 1.0
+    assert info.value.reason is reason, info.value.detail
+    assert info.value.detail
+
+
+def test_over_sixteen_megabytes_is_refused_by_default() -> None:
+    with pytest.raises(UnreadableUpload) as info:
+        parse(b"x" * (16 * 1024 * 1024 + 1), "big.txt")
+    assert info.value.reason is Reason.TOO_LARGE
+
+
+PEAK_RSS = """
+import resource, sys
+from services.parser import parse, UnreadableUpload
+data = open(sys.argv[1], "rb").read()
+try:
+    report = parse(data, sys.argv[2])
+    outcome = "parsed:" + str(report.year)
+except UnreadableUpload as exc:
+    outcome = exc.reason.value
+print(outcome, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _peak(tmp_path, data: bytes, name: str) -> tuple[str, int]:  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_bytes(data)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(path), name], capture_output=True,
+                         text=True, check=True, env=env, timeout=60).stdout.split()
+    return out[0], int(out[1])
+
+
+def test_peak_memory_on_a_sixteen_megabyte_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    seed = SEEDS[0].read_text(encoding="utf-8")
+    line = "我办严格落实政府信息公开各项制度，" * 20 + "\n"
+    room = 16 * 1024 * 1024 - len(seed.encode()) - 100
+    for anchor in ("（二）主动公开情况 。", "（本列数据的勾稽关系"):  # in prose, and inside table 三
+        pad = line * (room // len(line.encode()))
+        outcome, mb = _peak(tmp_path, seed.replace(anchor, pad + anchor).encode(), "big.txt")
+        assert outcome == "parsed:2020" and mb < 200, (anchor, outcome, mb)
+
+
+def test_peak_memory_on_a_zip_bomb(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    outcome, mb = _peak(tmp_path, _zip_bomb(), "bomb.docx")
+    assert outcome == "too_complex" and mb < 200
+
+
+def test_unreadable_reason_survives_json() -> None:
+    with pytest.raises(UnreadableUpload) as info:
+        parse(b"")
+    assert json.loads(json.dumps({"reason": info.value.reason})) == {"reason": "empty"}
