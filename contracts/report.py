@@ -70,8 +70,7 @@ class Cell(_Frozen):
         ones. This is what ``model_construct`` does, minus its generic (slower) field handling.
         """
         cell = _new(cls)
-        _set(cell, "__dict__", {"raw": raw, "value": value, "line": line, "at": at,
-                                "state": state, "unit": unit})
+        _set(cell, "__dict__", {"raw": raw, "value": value, "line": line, "at": at, "state": state, "unit": unit})
         _set(cell, "__pydantic_fields_set__", _CELL_FIELDS)
         _set(cell, "__pydantic_extra__", None)
         _set(cell, "__pydantic_private__", None)

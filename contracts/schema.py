@@ -1,7 +1,7 @@
 """JSON Schema of the contracts, generated from the models into docs/schema/.
 
-    python -m contracts.schema          # write docs/schema/*.json
-    python -m contracts.schema --check  # exit 1 when the files are stale (tests do this)
+python -m contracts.schema          # write docs/schema/*.json
+python -m contracts.schema --check  # exit 1 when the files are stale (tests do this)
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ OUT = Path(__file__).resolve().parent.parent / "docs" / "schema"
 
 def render() -> dict[str, str]:
     return {
-        f"{name}.schema.json": json.dumps(model.model_json_schema(mode="serialization"),
-                                          ensure_ascii=False, indent=2) + "\n"
+        f"{name}.schema.json": json.dumps(model.model_json_schema(mode="serialization"), ensure_ascii=False, indent=2)
+        + "\n"
         for name, model in MODELS.items()
     }
 
@@ -29,8 +29,9 @@ def render() -> dict[str, str]:
 def main(argv: list[str]) -> int:
     files = render()
     if "--check" in argv:
-        stale = [n for n, text in files.items()
-                 if not (OUT / n).exists() or (OUT / n).read_text(encoding="utf-8") != text]
+        stale = [
+            n for n, text in files.items() if not (OUT / n).exists() or (OUT / n).read_text(encoding="utf-8") != text
+        ]
         if stale:
             print("stale schema files (run python -m contracts.schema):", ", ".join(stale))
             return 1

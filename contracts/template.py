@@ -140,20 +140,25 @@ _T2_2019 = Table(
     "主动公开政府信息情况",
     (
         Row("rules", "规章", ("made", "published", "total_public"), _ART.format("一"), exact=("规章",)),
-        Row("normative_docs", "规范性文件", ("made", "published", "total_public"), _ART.format("一"),
-            keys=("规范性文件",)),
-        Row("licensing", "行政许可", ("prev_items", "change", "decisions"), _ART.format("五"),
-            keys=("行政许可",)),
-        Row("other_services", "其他对外管理服务事项", ("prev_items", "change", "decisions"),
-            _ART.format("五"), keys=("其他对外管理服务事项", "对外管理服务事项")),
-        Row("punishment", "行政处罚", ("prev_items", "change", "decisions"), _ART.format("六"),
-            keys=("行政处罚",)),
-        Row("coercion", "行政强制", ("prev_items", "change", "decisions"), _ART.format("六"),
-            keys=("行政强制",)),
-        Row("fees", "行政事业性收费", ("prev_items", "change"), _ART.format("八"),
-            keys=("行政事业性收费",)),
-        Row("procurement", "政府集中采购", ("items", "amount"), _ART.format("九"),
-            keys=("政府集中采购",)),
+        Row(
+            "normative_docs",
+            "规范性文件",
+            ("made", "published", "total_public"),
+            _ART.format("一"),
+            keys=("规范性文件",),
+        ),
+        Row("licensing", "行政许可", ("prev_items", "change", "decisions"), _ART.format("五"), keys=("行政许可",)),
+        Row(
+            "other_services",
+            "其他对外管理服务事项",
+            ("prev_items", "change", "decisions"),
+            _ART.format("五"),
+            keys=("其他对外管理服务事项", "对外管理服务事项"),
+        ),
+        Row("punishment", "行政处罚", ("prev_items", "change", "decisions"), _ART.format("六"), keys=("行政处罚",)),
+        Row("coercion", "行政强制", ("prev_items", "change", "decisions"), _ART.format("六"), keys=("行政强制",)),
+        Row("fees", "行政事业性收费", ("prev_items", "change"), _ART.format("八"), keys=("行政事业性收费",)),
+        Row("procurement", "政府集中采购", ("items", "amount"), _ART.format("九"), keys=("政府集中采购",)),
     ),
     _T2_COLUMNS_2019,
 )
@@ -162,8 +167,13 @@ _T2_2021 = Table(
     "主动公开政府信息情况",
     (
         Row("rules", "规章", ("issued", "repealed", "in_force"), _ART.format("一"), exact=("规章",)),
-        Row("normative_docs", "行政规范性文件", ("issued", "repealed", "in_force"), _ART.format("一"),
-            keys=("规范性文件",)),
+        Row(
+            "normative_docs",
+            "行政规范性文件",
+            ("issued", "repealed", "in_force"),
+            _ART.format("一"),
+            keys=("规范性文件",),
+        ),
         Row("licensing", "行政许可", ("decisions",), _ART.format("五"), keys=("行政许可",)),
         Row("punishment", "行政处罚", ("decisions",), _ART.format("六"), keys=("行政处罚",)),
         Row("coercion", "行政强制", ("decisions",), _ART.format("六"), keys=("行政强制",)),
@@ -196,11 +206,16 @@ def _t3_rows(other_rows: tuple[Row, ...]) -> tuple[Row, ...]:
         r("new_received", "一、本年新收政府信息公开申请数量", None, "本年新收政府信息公开申请"),
         r("carried_over", "二、上年结转政府信息公开申请数量", None, "上年结转政府信息公开申请"),
         r("granted", "（一）予以公开", _RESULT, "予以公开"),
-        r("partially_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", _RESULT,
-          "部分公开"),
+        r("partially_granted", "（二）部分公开（区分处理的，只计这一情形，不计其他情形）", _RESULT, "部分公开"),
         r("denied.state_secret", "1.属于国家秘密", deny, "属于国家秘密"),
-        r("denied.prohibited_by_law", "2.其他法律行政法规禁止公开", deny, "法律行政法规禁止公开",
-          "其他法律法规禁止公开", "法律法规禁止公开"),
+        r(
+            "denied.prohibited_by_law",
+            "2.其他法律行政法规禁止公开",
+            deny,
+            "法律行政法规禁止公开",
+            "其他法律法规禁止公开",
+            "法律法规禁止公开",
+        ),
         r("denied.three_safeties", "3.危及“三安全一稳定”", deny, "危及三安全一稳定"),
         r("denied.third_party", "4.保护第三方合法权益", deny, "保护第三方合法权益"),
         r("denied.internal_affairs", "5.属于三类内部事务信息", deny, "三类内部事务信息"),
@@ -214,8 +229,13 @@ def _t3_rows(other_rows: tuple[Row, ...]) -> tuple[Row, ...]:
         r("not_processed.duplicate", "2.重复申请", notp, "重复申请"),
         r("not_processed.publication", "3.要求提供公开出版物", notp, "要求提供公开出版物"),
         r("not_processed.excessive", "4.无正当理由大量反复申请", notp, "无正当理由大量反复申请"),
-        r("not_processed.confirmation", "5.要求行政机关确认或重新出具已获取信息", notp,
-          "要求行政机关确认或重新出具已获取信息", "确认或重新出具已获取信息"),
+        r(
+            "not_processed.confirmation",
+            "5.要求行政机关确认或重新出具已获取信息",
+            notp,
+            "要求行政机关确认或重新出具已获取信息",
+            "确认或重新出具已获取信息",
+        ),
         *other_rows,
         r("total", "（七）总计", _RESULT, exact=("总计", "合计")),
         r("carried_forward", "四、结转下年度继续办理", None, "结转下年度继续办理"),
@@ -234,12 +254,20 @@ _T3_2021 = Table(
     "收到和处理政府信息公开申请情况",
     _t3_rows(
         (
-            Row("other.no_correction",
-                "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", _C3, _OTHER,
-                keys=("无正当理由逾期不补正",)),
-            Row("other.no_fee",
-                "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", _C3, _OTHER,
-                keys=("逾期未按收费通知要求缴纳费用",)),
+            Row(
+                "other.no_correction",
+                "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
+                _C3,
+                _OTHER,
+                keys=("无正当理由逾期不补正",),
+            ),
+            Row(
+                "other.no_fee",
+                "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
+                _C3,
+                _OTHER,
+                keys=("逾期未按收费通知要求缴纳费用",),
+            ),
             Row("other.other", "3.其他", _C3, _OTHER, exact=("其他",)),
         )
     ),
@@ -274,15 +302,21 @@ TEMPLATES: dict[TemplateId, Template] = {
 
 # Header phrases that tell the layout of table 二 apart (in matching form).
 T2_MARKERS: dict[TemplateId, tuple[str, ...]] = {
-    "2019": ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购项目数量",
-             "采购总金额", "政府集中采购", "其他对外管理服务事项"),
+    "2019": (
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "采购项目数量",
+        "采购总金额",
+        "政府集中采购",
+        "其他对外管理服务事项",
+    ),
     "2021": ("本年制发件数", "本年废止件数", "现行有效件数", "本年收费金额"),
 }
 
 T3_RESULT_ROWS: dict[TemplateId, tuple[str, ...]] = {
-    tid: tuple(
-        r.id for r in t.t3.rows if r.id not in ("new_received", "carried_over", "total", "carried_forward")
-    )
+    tid: tuple(r.id for r in t.t3.rows if r.id not in ("new_received", "carried_over", "total", "carried_forward"))
     for tid, t in TEMPLATES.items()
 }
 

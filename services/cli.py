@@ -62,8 +62,11 @@ def parse_cmd(
                 error = {"rule": "DOC-UNREADABLE", "reason": exc.reason.value, "detail": exc.detail}
                 sys.stdout.write(json.dumps({"source": str(path), "error": error}, ensure_ascii=False) + "\n")
             else:
-                err.print(f"intake: {path}: cannot be read as a report ({exc.reason.value}): {exc.detail}",
-                          markup=False, highlight=False)
+                err.print(
+                    f"intake: {path}: cannot be read as a report ({exc.reason.value}): {exc.detail}",
+                    markup=False,
+                    highlight=False,
+                )
             continue
         if as_json:
             sys.stdout.write(report.model_dump_json() + "\n")
@@ -96,8 +99,10 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
     if found:
         meta.add_row("", ", ".join(f"{k}: {v}" for k, v in found.items()))
     meta.add_row("year", str(r.year or "—"))
-    meta.add_row("template", f"{r.template or '—'} (table 二: {r.table_templates.t2 or '—'}, "
-                 f"table 三: {r.table_templates.t3 or '—'})")
+    meta.add_row(
+        "template",
+        f"{r.template or '—'} (table 二: {r.table_templates.t2 or '—'}, table 三: {r.table_templates.t3 or '—'})",
+    )
     meta.add_row("signed on", str(r.signed_on or "—"))
     out.print(meta)
     sec = Table(title="sections", show_edge=False)
@@ -106,8 +111,11 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
     sec.add_column("line", justify="right")
     for s in SECTIONS:
         got = r.sections.get(s.id)
-        sec.add_row(s.id, got.heading if got else f"[red]missing[/] ({s.number}、{s.heading})",
-                    str(got.line) if got and got.line else "")
+        sec.add_row(
+            s.id,
+            got.heading if got else f"[red]missing[/] ({s.number}、{s.heading})",
+            str(got.line) if got and got.line else "",
+        )
     out.print(sec)
     spec = TEMPLATES[r.template or "2019"]
     for table_id, cells in (("t2", r.tables.t2), ("t3", r.tables.t3), ("t4", r.tables.t4)):
@@ -133,18 +141,28 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
                 note = read.label + (" [yellow](uncertain)[/]" if read.uncertain else "")
                 if read.uncertain or read.note:
                     kept = " ".join(c.raw or "" for c in read.unplaced)
-                    notes.append(f"[yellow]{table_id}.{row_id}[/] (line {read.line}): {read.note}"
-                                 + (f"; values kept: {kept}" if kept else ""))
-            values = ([_v(row.get(c)) for c in cols] if wide else
-                      ["  ".join(f"{(tspec.columns[c].label if c in tspec.columns else c)}={_v(v)}"
-                                 for c, v in row.items())])
+                    notes.append(
+                        f"[yellow]{table_id}.{row_id}[/] (line {read.line}): {read.note}"
+                        + (f"; values kept: {kept}" if kept else "")
+                    )
+            values = (
+                [_v(row.get(c)) for c in cols]
+                if wide
+                else [
+                    "  ".join(
+                        f"{(tspec.columns[c].label if c in tspec.columns else c)}={_v(v)}" for c, v in row.items()
+                    )
+                ]
+            )
             t.add_row(row_id, *values, note)
         out.print(t)
         for note in notes:
             out.print(note, soft_wrap=True)
     for extra in r.extra_rows:
-        out.print(f"[yellow]extra row in {extra.table}[/] line {extra.line}: {extra.label} "
-                  + " ".join(c.raw or "" for c in extra.cells))
+        out.print(
+            f"[yellow]extra row in {extra.table}[/] line {extra.line}: {extra.label} "
+            + " ".join(c.raw or "" for c in extra.cells)
+        )
 
 
 def main() -> None:

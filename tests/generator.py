@@ -28,33 +28,43 @@ T3_HEADS = {
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 T3_SUB = ["商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
 T4_COLS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
-OFFICES = ["西工区西工街道办事处", "铜川市新区咸丰路街道办事处", "老城区西关街道办事处",
-           "沈阳市辽中区蒲西街道办事处", "某市生态环境局", "某县人民政府办公室"]
+OFFICES = [
+    "西工区西工街道办事处",
+    "铜川市新区咸丰路街道办事处",
+    "老城区西关街道办事处",
+    "沈阳市辽中区蒲西街道办事处",
+    "某市生态环境局",
+    "某县人民政府办公室",
+]
 BODY = {
-    "overview": "\n".join([
-        "{year}年，我单位以习近平新时代中国特色社会主义思想为指导，认真贯彻《中华人民共和国政府信息公开条例》，"
-        "坚持以公开为常态、不公开为例外，全面推进决策、执行、管理、服务、结果公开，不断提升政务公开质量和实效。",
-        "（一）主动公开。围绕群众关切，及时公开机构职能、政策文件、财政预决算、重点项目等信息，"
-        "通过政府网站、政务新媒体和公开栏等渠道发布各类信息，方便群众查询和监督。",
-        "（二）依申请公开。严格按照法定程序和时限办理政府信息公开申请，规范受理、审查、答复各环节，"
-        "做到答复内容准确、依据充分、格式规范，切实保障申请人的合法权益。",
-        "（三）政府信息管理。健全信息发布审查机制，严格落实“先审后发”和保密审查制度，"
-        "对公开内容进行动态调整，确保发布信息的权威性、准确性和时效性。",
-        "（四）平台建设。持续加强政府网站和政务新媒体建设管理，优化栏目设置，丰富公开形式，"
-        "拓宽公开渠道，提升平台的集约化、规范化水平和服务能力。",
-        "（五）监督保障。将政务公开工作纳入年度目标考核，开展业务培训和专项检查，"
-        "畅通社会评议和投诉渠道，主动接受社会监督，推动政务公开工作落到实处。",
-    ]),
+    "overview": "\n".join(
+        [
+            "{year}年，我单位以习近平新时代中国特色社会主义思想为指导，认真贯彻《中华人民共和国政府信息公开条例》，"
+            "坚持以公开为常态、不公开为例外，全面推进决策、执行、管理、服务、结果公开，不断提升政务公开质量和实效。",
+            "（一）主动公开。围绕群众关切，及时公开机构职能、政策文件、财政预决算、重点项目等信息，"
+            "通过政府网站、政务新媒体和公开栏等渠道发布各类信息，方便群众查询和监督。",
+            "（二）依申请公开。严格按照法定程序和时限办理政府信息公开申请，规范受理、审查、答复各环节，"
+            "做到答复内容准确、依据充分、格式规范，切实保障申请人的合法权益。",
+            "（三）政府信息管理。健全信息发布审查机制，严格落实“先审后发”和保密审查制度，"
+            "对公开内容进行动态调整，确保发布信息的权威性、准确性和时效性。",
+            "（四）平台建设。持续加强政府网站和政务新媒体建设管理，优化栏目设置，丰富公开形式，"
+            "拓宽公开渠道，提升平台的集约化、规范化水平和服务能力。",
+            "（五）监督保障。将政务公开工作纳入年度目标考核，开展业务培训和专项检查，"
+            "畅通社会评议和投诉渠道，主动接受社会监督，推动政务公开工作落到实处。",
+        ]
+    ),
     "proactive": "本年度主动公开政府信息情况如下表。",
     "requests": "本年度收到和处理政府信息公开申请情况如下表。",
     "appeals": "",
-    "problems": "\n".join([
-        "（一）存在的主要问题。一是政务公开工作的深度和广度还不够，部分领域信息公开不够及时、全面；"
-        "二是政策解读形式较为单一，图解、视频等多样化解读较少；三是工作人员业务能力有待进一步提高。",
-        "（二）改进情况。一是进一步加大主动公开力度，围绕重点领域及时准确发布信息；"
-        "二是丰富政策解读形式，提高解读的针对性和可读性；三是加强业务培训，提升工作人员的专业水平，"
-        "推动政务公开工作规范化、标准化、常态化。",
-    ]),
+    "problems": "\n".join(
+        [
+            "（一）存在的主要问题。一是政务公开工作的深度和广度还不够，部分领域信息公开不够及时、全面；"
+            "二是政策解读形式较为单一，图解、视频等多样化解读较少；三是工作人员业务能力有待进一步提高。",
+            "（二）改进情况。一是进一步加大主动公开力度，围绕重点领域及时准确发布信息；"
+            "二是丰富政策解读形式，提高解读的针对性和可读性；三是加强业务培训，提升工作人员的专业水平，"
+            "推动政务公开工作规范化、标准化、常态化。",
+        ]
+    ),
     "other": "无。",
 }
 
@@ -106,6 +116,7 @@ def truths(draw: st.DrawFn, template: TemplateId | None = None) -> Truth:
 
 
 # --- pieces shared by the renderers ---------------------------------------------------------
+
 
 def title(t: Truth) -> str:
     return f"{t.office}{t.year}年政府信息公开工作年度报告"
@@ -162,6 +173,7 @@ def signature(t: Truth) -> list[str]:
 
 # --- text layouts -----------------------------------------------------------------------
 
+
 def render_pdf_text(t: Truth) -> bytes:
     """Text taken out of a PDF: a table row on one line, cells split by spaces (seed 000)."""
     out = [heading("overview"), "", title(t), ""]
@@ -174,12 +186,31 @@ def render_pdf_text(t: Truth) -> bytes:
                 out += [group, "", "信息内容 " + " ".join(cols), ""]
                 out += [f"{label} {' '.join(vals)}" for label, vals in rows]
         elif sec.id == "requests":
-            out += [T3_NOTE, "申请人情况", "自然人", "法人或其他组织", "总计", "商业企业 科研机构",
-                    "社会公益", "组织", "法律服务", "机构", "其他", ""]
+            out += [
+                T3_NOTE,
+                "申请人情况",
+                "自然人",
+                "法人或其他组织",
+                "总计",
+                "商业企业 科研机构",
+                "社会公益",
+                "组织",
+                "法律服务",
+                "机构",
+                "其他",
+                "",
+            ]
             out += [" ".join(parts) + " " + " ".join(vals) for parts, vals in t3_rows(t)]
         elif sec.id == "appeals":
-            out += ["行政复议 行政诉讼", " ".join(T4_COLS), "未经复议直接起诉 复议后起诉",
-                    " ".join(T4_COLS * 3), "", " ".join(t4_values(t)), ""]
+            out += [
+                "行政复议 行政诉讼",
+                " ".join(T4_COLS),
+                "未经复议直接起诉 复议后起诉",
+                " ".join(T4_COLS * 3),
+                "",
+                " ".join(t4_values(t)),
+                "",
+            ]
     out += ["", *signature(t)]
     return "\n".join(out).encode()
 
@@ -197,8 +228,11 @@ def render_word_text(t: Truth, nbsp: bool = False) -> bytes:
     """Text taken out of Word: one cell per line, tab-indented (seed 001); with ``nbsp``, digits
     between no-break and ideographic spaces and labels broken over lines (seed 003)."""
     out = ["附件：", f"{t.office}{t.year}年度政府信息公开工作", "年度报告"] if nbsp else [title(t)]
-    out.append(f"报送单位：{t.office}" if nbsp else
-               f"根据《中华人民共和国政府信息公开条例》，现公布{t.office}{t.year}年政府信息公开工作年度报告。")
+    out.append(
+        f"报送单位：{t.office}"
+        if nbsp
+        else f"根据《中华人民共和国政府信息公开条例》，现公布{t.office}{t.year}年政府信息公开工作年度报告。"
+    )
     salt = t.year
     for sec in SECTIONS:
         out.append(heading(sec.id))
@@ -215,15 +249,39 @@ def render_word_text(t: Truth, nbsp: bool = False) -> bytes:
                     out += ["\t" + label, *_word_cells(vals, nbsp, salt), ""]
                     salt += 1
         elif sec.id == "requests":
-            out += ["\t" + T3_NOTE, "\t申请人情况", "", "\t", "\t自然人", "\t法人或其他组织", "\t总计", "",
-                    "\t", "\t", *["\t" + s for s in T3_SUB], "\t", ""]
+            out += [
+                "\t" + T3_NOTE,
+                "\t申请人情况",
+                "",
+                "\t",
+                "\t自然人",
+                "\t法人或其他组织",
+                "\t总计",
+                "",
+                "\t",
+                "\t",
+                *["\t" + s for s in T3_SUB],
+                "\t",
+                "",
+            ]
             for parts, vals in t3_rows(t):
                 out += [*["\t" + p for p in parts], *_word_cells(vals, nbsp, salt), "", "\t"]
                 salt += 1
         elif sec.id == "appeals":
-            out += ["\t行政复议", "\t行政诉讼", "", *["\t" + c for c in T4_COLS], "\t未经复议直接起诉",
-                    "\t复议后起诉", "", *["\t"] * 5, *["\t" + c for c in T4_COLS * 2], "",
-                    *_word_cells(t4_values(t), nbsp, salt), ""]
+            out += [
+                "\t行政复议",
+                "\t行政诉讼",
+                "",
+                *["\t" + c for c in T4_COLS],
+                "\t未经复议直接起诉",
+                "\t复议后起诉",
+                "",
+                *["\t"] * 5,
+                *["\t" + c for c in T4_COLS * 2],
+                "",
+                *_word_cells(t4_values(t), nbsp, salt),
+                "",
+            ]
     out += ["", *["            " + s for s in signature(t)]]
     return "\n".join(out).encode()
 
@@ -242,16 +300,23 @@ def render_markdown(t: Truth) -> bytes:
                 out += [label + "\t" + "\t".join(vals) + "\t" * (3 - len(vals)) for label, vals in rows]
             out.append("")
         elif sec.id == "requests":
-            out += [T3_NOTE + "\t申请人情况\t\t\t\t\t\t总计", "\t自然人\t法人或其他组织\t\t\t\t\t",
-                    "\t\t" + "\t".join(T3_SUB) + "\t"]
+            out += [
+                T3_NOTE + "\t申请人情况\t\t\t\t\t\t总计",
+                "\t自然人\t法人或其他组织\t\t\t\t\t",
+                "\t\t" + "\t".join(T3_SUB) + "\t",
+            ]
             for parts, vals in t3_rows(t):
                 lead = "\t".join(parts) if len(parts) > 1 else parts[0] + "\t"
                 out.append(lead + "\t" + "\t".join(vals))
             out.append("")
         elif sec.id == "appeals":
-            out += ["行政复议\t\t\t\t\t行政诉讼" + "\t" * 9,
-                    "\t".join(T4_COLS) + "\t未经复议直接起诉\t\t\t\t\t复议后起诉\t\t\t\t",
-                    "\t" * 5 + "\t".join(T4_COLS * 2), "\t".join(t4_values(t)), ""]
+            out += [
+                "行政复议\t\t\t\t\t行政诉讼" + "\t" * 9,
+                "\t".join(T4_COLS) + "\t未经复议直接起诉\t\t\t\t\t复议后起诉\t\t\t\t",
+                "\t" * 5 + "\t".join(T4_COLS * 2),
+                "\t".join(t4_values(t)),
+                "",
+            ]
     out += ["", *signature(t)]
     return "\n".join(out).encode()
 
@@ -280,8 +345,12 @@ def t3_grid(t: Truth) -> Grid:
     ]
     rows = t3_rows(t)
     n_results = len(rows) - 4
-    group_sizes = {"denied.state_secret": 8, "unavailable.not_held": 3, "not_processed.complaint": 5,
-                   "other.no_correction": 3}
+    group_sizes = {
+        "denied.state_secret": 8,
+        "unavailable.not_held": 3,
+        "not_processed.complaint": 5,
+        "other.no_correction": 3,
+    }
     spec_rows = TEMPLATES[t.template].t3.rows
     for (parts, vals), row in zip(rows, spec_rows, strict=True):
         cells: list[tuple[str, int, int]] = []
@@ -330,10 +399,17 @@ def render_html(t: Truth) -> bytes:
         if kind == "table":
             out.append("<table border='1'>")
             for row in item:
-                out.append("<tr>" + "".join(
-                    "<td" + (f" rowspan='{rs}'" if rs > 1 else "") + (f" colspan='{cs}'" if cs > 1 else "")
-                    + f">{html.escape(text)}</td>" for text, rs, cs in row
-                ) + "</tr>")
+                out.append(
+                    "<tr>"
+                    + "".join(
+                        "<td"
+                        + (f" rowspan='{rs}'" if rs > 1 else "")
+                        + (f" colspan='{cs}'" if cs > 1 else "")
+                        + f">{html.escape(text)}</td>"
+                        for text, rs, cs in row
+                    )
+                    + "</tr>"
+                )
             out.append("</table>")
         else:
             tag = "h2" if kind == "h" else "p"
@@ -435,8 +511,16 @@ def render_pdf(t: Truth) -> bytes:
             if rs > 1 or cs > 1:
                 spans.append(("SPAN", (c, r), (c + cs - 1, r + rs - 1)))
         table = Table(data, colWidths=[(A4[0] - 80) / width] * width)
-        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 7),
-                                   ("GRID", (0, 0), (-1, -1), 0.5, colors.black), *spans]))
+        table.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), "STSong-Light"),
+                    ("FONTSIZE", (0, 0), (-1, -1), 7),
+                    ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                    *spans,
+                ]
+            )
+        )
         story.append(table)
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=40, rightMargin=40).build(story)

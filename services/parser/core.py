@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from contracts.report import ParsedReport
-from contracts.template import SectionId, match_form
+from contracts.template import SectionId
 from services.parser import structure
 from services.parser.document import Document, Line
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.formats import sniff
 from services.parser.limits import Deadline, Limits
-from services.parser.tables import TableRead, read_table, read_t4
+from services.parser.tables import TableRead, read_t4, read_table
 
 _TABLE_SECTION: dict[str, SectionId] = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
 # Where a table starts when its section heading is missing (in matching form).
@@ -37,9 +37,7 @@ def parse(
     if not data or not data.strip():
         raise UnreadableUpload(Reason.EMPTY, "the upload is empty")
     if len(data) > limits.max_bytes:
-        raise UnreadableUpload(
-            Reason.TOO_LARGE, f"{len(data)} bytes, over the limit of {limits.max_bytes}"
-        )
+        raise UnreadableUpload(Reason.TOO_LARGE, f"{len(data)} bytes, over the limit of {limits.max_bytes}")
     deadline = Deadline(limits.max_seconds)
     doc = sniff.read(data, filename, media_type, limits, deadline)
     if len(doc.lines) > limits.max_lines:
@@ -54,7 +52,8 @@ def build(doc: Document) -> ParsedReport:
     headings = structure.find_headings(lines)
     first = headings[0].pos if headings else len(lines)
     title, title_line = structure.find_title(lines, first)
-    sources = structure.find_sources(lines, title, first)
+    signer, signed_on = structure.signature(lines)
+    sources = structure.find_sources(lines, title, first, signer)
     years = structure.find_years(lines, title, first)
     spans = _regions(lines, headings)
     t2 = read_table("t2", lines[spans["t2"][0] : spans["t2"][1]]) if "t2" in spans else TableRead()
@@ -67,27 +66,29 @@ def build(doc: Document) -> ParsedReport:
         )
     office = sources.title or sources.submitter or sources.signature or sources.preamble
     year = years.title or years.period or years.text
-    return ParsedReport.model_validate(dict(
-        format=doc.format,
-        encoding=doc.encoding,
-        office=office,
-        office_sources=sources,
-        year=year,
-        year_sources=years,
-        template=t2.template or t3.template,
-        table_templates={"t2": t2.template, "t3": t3.template},
-        title=title,
-        title_line=title_line,
-        signed_on=structure.signed_on(lines),
-        sections=structure.sections(lines, headings),
-        tables={
-            "t2": t2.cells if t2.found else None,
-            "t3": t3.cells if t3.found else None,
-            "t4": t4.cells if t4.found else None,
-        },
-        rows={"t2": t2.rows, "t3": t3.rows, "t4": t4.rows},
-        extra_rows=[*t2.extra, *t3.extra, *t4.extra],
-    ))
+    return ParsedReport.model_validate(
+        dict(
+            format=doc.format,
+            encoding=doc.encoding,
+            office=office,
+            office_sources=sources,
+            year=year,
+            year_sources=years,
+            template=t2.template or t3.template,
+            table_templates={"t2": t2.template, "t3": t3.template},
+            title=title,
+            title_line=title_line,
+            signed_on=signed_on,
+            sections=structure.sections(lines, headings),
+            tables={
+                "t2": t2.cells if t2.found else None,
+                "t3": t3.cells if t3.found else None,
+                "t4": t4.cells if t4.found else None,
+            },
+            rows={"t2": t2.rows, "t3": t3.rows, "t4": t4.rows},
+            extra_rows=[*t2.extra, *t3.extra, *t4.extra],
+        )
+    )
 
 
 def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:
@@ -100,7 +101,7 @@ def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[s
             continue
         after = max((starts[t] for t in starts), default=0)
         for pos in range(after, len(lines)):
-            form = match_form(lines[pos].text)
+            form = lines[pos].form
             if any(a in form for a in _ANCHORS[table]):
                 starts[table] = pos
                 break

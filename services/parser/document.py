@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from contracts.report import Format
+from contracts.template import MATCH_TABLE
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
 
@@ -47,15 +48,15 @@ class GridRow:
 class Line:
     """One line of text, or one row of a real table (``grid``, with ``cells``)."""
 
-    __slots__ = ("_text", "cells", "grid", "no", "raw")
+    __slots__ = ("_form", "_text", "cells", "grid", "no", "raw")
 
-    def __init__(self, no: int, raw: str, cells: list[str] | None = None,
-                 grid: GridRow | None = None) -> None:
+    def __init__(self, no: int, raw: str, cells: list[str] | None = None, grid: GridRow | None = None) -> None:
         self.no = no  # 1-based line number (text) or block number (HTML, .docx, PDF)
         self.raw = raw  # as written, artefacts removed
         self.cells = cells  # a table row's distinct cells, as written
         self.grid = grid
         self._text: str | None = None
+        self._form: str | None = None
 
     @property
     def text(self) -> str:
@@ -63,6 +64,13 @@ class Line:
         if self._text is None:
             self._text = fold(self.raw)
         return self._text
+
+    @property
+    def form(self) -> str:
+        """The line in matching form (``contracts.template.match_form``): no spaces, no quotes."""
+        if self._form is None:
+            self._form = self.text.replace(" ", "").translate(MATCH_TABLE)
+        return self._form
 
 
 @dataclass(slots=True)
@@ -77,7 +85,6 @@ class Document:
         self.lines.append(Line(no if no is not None else len(self.lines) + 1, raw))
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
-        cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip()
-                 for c in cells]
+        cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
         no = no if no is not None else len(self.lines) + 1
         self.lines.append(Line(no, "\t".join(cells), cells, grid))

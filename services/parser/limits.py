@@ -35,6 +35,4 @@ class Deadline:
 
     def check(self) -> None:
         if time.monotonic() > self._end:
-            raise UnreadableUpload(
-                Reason.TIMEOUT, f"reading took longer than {self._seconds:g} s"
-            )
+            raise UnreadableUpload(Reason.TIMEOUT, f"reading took longer than {self._seconds:g} s")

@@ -7,32 +7,31 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from contracts.template import Kind
-
 # A whole cell that is a number: sign, digits (with thousands commas), decimals, a unit.
 NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元|万|件|个|项|条|次)?")
 # What offices put in a cell to mean “nothing”.
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "–", "―", "无", "\\", "×", "x", "X"})
 
 
-_VALUES: dict[tuple[str, Kind], tuple[int | Decimal | None, str | None]] = {}
+_VALUES: dict[tuple[str, bool], tuple[int | Decimal | None, str | None]] = {}
 
 
-def read_value(match: re.Match[str], kind: Kind) -> tuple[int | Decimal | None, str | None]:
-    """The value of a number cell for a column of ``kind`` (None: not that kind of number)."""
-    key = (match.string, kind)
+def read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:
+    """The value of a number cell: a decimal for an ``amount`` column, else an integer
+    (None: a fraction where a count must stand). Remembered, since the same cells recur."""
+    key = (match.string, amount)
     hit = _VALUES.get(key)
     if hit is None:
         if len(_VALUES) > 50_000:
             _VALUES.clear()
-        hit = _VALUES[key] = _read_value(match, kind)
+        hit = _VALUES[key] = _read_value(match, amount)
     return hit
 
 
-def _read_value(match: re.Match[str], kind: Kind) -> tuple[int | Decimal | None, str | None]:
+def _read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:
     sign, digits, frac, unit = match.groups()
     digits = digits.replace(",", "")
-    if kind is Kind.AMOUNT:
+    if amount:
         return Decimal(f"{sign}{digits}.{frac}" if frac is not None else f"{sign}{digits}"), unit
     if frac is not None:
         return None, unit

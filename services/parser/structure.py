@@ -27,10 +27,11 @@ _TITLE_SUFFIX = re.compile(
 _ORG_END = re.compile(
     r"(办事处|街道|政府|委员会|管委会|办公室|办公厅|局|厅|委|办|中心|乡|镇|院|署|所|站|队|处|会|公司|集团|部)$"
 )
-_CN_DIGITS = {"〇": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"〇": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
-_DATE_CN = re.compile(r"^([〇零O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$")
+_DATE_CN = re.compile(
+    r"^([〇零O一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日$"
+)
 
 
 @dataclass(slots=True)
@@ -46,15 +47,16 @@ def find_headings(lines: Sequence[Line]) -> list[Heading]:
     found: dict[SectionId, Heading] = {}
     for pos, line in enumerate(lines):
         raw = line.raw
-        if line.grid is not None or len(raw) > 60 or not ("情况" in raw or "事项" in raw or "问题" in raw
-                                                          or "改进" in raw):
+        if len(raw) > 60 or not ("情况" in raw or "事项" in raw or "问题" in raw or "改进" in raw):
+            continue
+        if line.grid is not None:
             continue
         text = line.text
         if len(text) > 40:
             continue
-        form = match_form(line.text).lstrip("#")
+        form = line.form.lstrip("#")
         m = _HEADING_NUMBER.match(form)
-        rest = _TRAILING.sub("", form[m.end():] if m else form)
+        rest = _TRAILING.sub("", form[m.end() :] if m else form)
         for index, section in enumerate(SECTIONS):
             if section.pattern.fullmatch(rest):
                 earlier = found.get(section.id)
@@ -72,8 +74,7 @@ def sections(lines: Sequence[Line], headings: list[Heading]) -> dict[SectionId, 
     for k, h in enumerate(headings):
         end = headings[k + 1].pos if k + 1 < len(headings) else len(lines)
         body = [s for ln in lines[h.pos + 1 : end] if ln.grid is None and (s := ln.raw.strip())]
-        out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text="\n".join(body),
-                                line=h.line.no)
+        out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text="\n".join(body), line=h.line.no)
     return out
 
 
@@ -84,12 +85,12 @@ def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None
     """
     prose = [ln for ln in lines[:stop][:40] if ln.grid is None and ln.text][:15]
     for k, ln in enumerate(prose):
-        form = match_form(ln.text).lstrip("#")
+        form = ln.form.lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
             continue
         if form.endswith("报告") and len(form) <= 8 and k > 0:
             prev = prose[k - 1]
-            prev_form = match_form(prev.text)
+            prev_form = prev.form
             if len(prev_form) <= 40 and "。" not in prev_form and not prev_form.endswith(":"):
                 return _clean_title(prev.raw) + _clean_title(ln.raw), prev.no
         if "年" in form or "报告" in form[-4:]:
@@ -108,17 +109,16 @@ def office_from_title(title: str) -> str | None:
     return form or None
 
 
-def find_sources(lines: Sequence[Line], title: str | None, first_heading: int) -> Sources:
-    submitter = preamble = signature = None
+def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, signature: str | None) -> Sources:
+    submitter = preamble = None
     for ln in lines[: max(first_heading, 1) + 3]:
         if ln.grid is not None:
             continue
-        form = match_form(ln.text)
+        form = ln.form
         if submitter is None and (m := _SUBMITTER.search(form)):
             submitter = _TRAILING.sub("", m.group(1)) or None
         if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
             preamble = m.group(1)
-    signature = _signature(lines)[0]
     return Sources(
         title=office_from_title(title) if title else None,
         submitter=submitter,
@@ -127,24 +127,20 @@ def find_sources(lines: Sequence[Line], title: str | None, first_heading: int) -
     )
 
 
-def _signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
+def signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
     """The office and date under the text: the last date line and the short line above it."""
     tail = [ln for ln in lines[-40:] if ln.grid is None and ln.text][-12:]
     for k in range(len(tail) - 1, -1, -1):
-        date = parse_date(match_form(tail[k].text))
+        date = parse_date(tail[k].form)
         if date is None:
             continue
         office = None
         if k > 0:
-            above = match_form(tail[k - 1].text)
+            above = tail[k - 1].form
             if 2 <= len(above) <= 40 and not re.search(r"[。,;:]", above) and _ORG_END.search(above):
                 office = above
         return office, date
     return None, None
-
-
-def signed_on(lines: Sequence[Line]) -> dt.date | None:
-    return _signature(lines)[1]
 
 
 def parse_date(form: str) -> dt.date | None:
@@ -177,14 +173,14 @@ def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> 
         title_year = int(m.group(1))
     text_year = period_year = None
     for ln in lines[: max(first_heading, 1) + 3]:
-        form = match_form(ln.text)
+        form = ln.form
         if period_year is None and (m := _PERIOD.search(form)):
             period_year = int(m.group(1))
         if text_year is None and (m := _YEAR_FULL.search(form)):
             text_year = int(m.group(1))
     if period_year is None:
         for ln in lines:
-            if ("31日" in ln.raw or "３１日" in ln.raw) and (m := _PERIOD.search(match_form(ln.text))):
+            if ("31日" in ln.raw or "３１日" in ln.raw) and (m := _PERIOD.search(ln.form)):
                 period_year = int(m.group(1))
                 break
     return YearSources(title=title_year, text=text_year, period=period_year)

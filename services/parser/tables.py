@@ -230,11 +230,11 @@ def _at(tok: Tok) -> GridRef | None:
     return ref
 
 
-def _cell(tok: Tok, kind: Kind) -> Cell:
+def _cell(tok: Tok, amount: bool) -> Cell:
     at = None if tok.at is None else _at(tok)
     if tok.kind == NUM:
         assert tok.num is not None
-        value, unit = read_value(tok.num, kind)
+        value, unit = read_value(tok.num, amount)
         return Cell.trusted(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
     if tok.kind == TEXT:
         return Cell.trusted(tok.raw, None, tok.line, at, "unread")
@@ -242,8 +242,7 @@ def _cell(tok: Tok, kind: Kind) -> Cell:
 
 
 def _loose(tok: Tok) -> Cell:
-    kind = Kind.AMOUNT if tok.num is not None and tok.num.group(3) is not None else Kind.COUNT
-    return _cell(tok, kind)
+    return _cell(tok, tok.num is not None and tok.num.group(3) is not None)
 
 
 def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
@@ -283,8 +282,15 @@ def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
 
 
 def _fill(
-    read: TableRead, table: str, row: Row, kinds: dict[str, Kind], values: list[Tok], grid: bool,
-    label: str, line: int | None, at: GridRef | None,
+    read: TableRead,
+    table: str,
+    row: Row,
+    amounts: dict[str, bool],
+    values: list[Tok],
+    grid: bool,
+    label: str,
+    line: int | None,
+    at: GridRef | None,
 ) -> None:
     n = len(row.columns)
     placed = place(values, n, grid)
@@ -294,29 +300,36 @@ def _fill(
         if placed is not None:
             note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
     if placed is not None:
-        read.cells[row.id] = {c: _cell(t, kinds[c]) for c, t in zip(row.columns, placed, strict=True)}
+        read.cells[row.id] = {c: _cell(t, amounts[c]) for c, t in zip(row.columns, placed, strict=True)}
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
     kept = [_loose(v) for v in values if v.kind != EMPTY]
     read.cells[row.id] = {c: {"line": line, "state": "missing"} for c in row.columns}
     read.rows[row.id] = {
-        "label": label, "line": line, "at": at, "uncertain": True, "unplaced": kept,
+        "label": label,
+        "line": line,
+        "at": at,
+        "uncertain": True,
+        "unplaced": kept,
         "note": f"{len(kept)} values where the template has {n} columns",
     }
 
 
 def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, str]]:
     matcher = _MATCHERS[table]
-    out = []
+    out: list[tuple[RawRow, str | None, str]] = []
     for rr in rows:
         hit = matcher.match(rr.label)
         out.append((rr, hit[0], hit[1]) if hit else (rr, None, "".join(t.raw for t in rr.label)))
     return out
 
 
+_T2_MARKS = {tid: tuple(match_form(m) for m in marks) for tid, marks in T2_MARKERS.items()}
+
+
 def _t2_template(tokens: Sequence[Tok | None], resolved: list[tuple[RawRow, str | None, str]]) -> TemplateId | None:
     text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
-    score = {tid: sum(match_form(m) in text for m in marks) for tid, marks in T2_MARKERS.items()}
+    score = {tid: sum(m in text for m in marks) for tid, marks in _T2_MARKS.items()}
     if score["2019"] != score["2021"]:
         return "2019" if score["2019"] > score["2021"] else "2021"
     for rr, rid, _ in resolved:
@@ -341,19 +354,24 @@ def read_table(table: str, lines: Sequence[Line]) -> TableRead:
     if table == "t2":
         read.template = _t2_template(tokens, resolved)
     else:
-        read.template = "2021" if any(r.startswith("other.") for r in ids) else (
-            "2019" if "other" in ids else None)
+        read.template = "2021" if any(r.startswith("other.") for r in ids) else ("2019" if "other" in ids else None)
     spec = TEMPLATES[read.template or "2019"].table(table)
     spec_rows = {r.id: r for r in spec.rows}
-    kinds = {c.id: c.kind for c in spec.columns.values()}
+    kinds = {c.id: c.kind is Kind.AMOUNT for c in spec.columns.values()}
     first = next(i for i, (_, rid, _) in enumerate(resolved) if rid)
     last = max(i for i, (_, rid, _) in enumerate(resolved) if rid)
     for i, (rr, rid, label) in enumerate(resolved):
         row = spec_rows.get(rid) if rid else None
         if row is None or (rid in read.cells and not _better(rr, row, read.rows[rid])):
             if first <= i <= last and any(v.kind == NUM for v in rr.values):
-                read.extra.append({"table": table, "label": label, "line": rr.values[0].line,
-                                   "cells": [_loose(v) for v in rr.values if v.kind != EMPTY]})
+                read.extra.append(
+                    {
+                        "table": table,
+                        "label": label,
+                        "line": rr.values[0].line,
+                        "cells": [_loose(v) for v in rr.values if v.kind != EMPTY],
+                    }
+                )
             continue
         head = rr.label[-1] if rr.label else rr.values[0]
         _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, _at(head))
@@ -365,48 +383,52 @@ def _better(rr: RawRow, row: Row, have: dict[str, Any]) -> bool:
     return bool(have.get("uncertain")) and place(rr.values, len(row.columns), rr.grid) is not None
 
 
+_T4 = TEMPLATES["2019"].t4
+_T4_AMOUNTS = dict.fromkeys(_T4.columns, False)
+
+
+def _fill_t4(read: TableRead, whole: list[Tok], note: str | None = None) -> None:
+    """The fifteen cells in order: review, litigation_direct, litigation_after_review."""
+    for k, row in enumerate(_T4.rows):
+        group = whole[5 * k : 5 * k + 5]
+        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0].line, _at(group[0]))
+        if note:
+            read.rows[row.id]["note"] = note
+
+
 def read_t4(lines: Sequence[Line]) -> TableRead:
     """Table 四: fifteen cells, usually one run after the headings, sometimes a row per group."""
     tokens = tokenize(lines)
     rows = collect(tokens)
     read = TableRead()
-    spec = TEMPLATES["2019"].t4
-    kinds = {c: Kind.COUNT for c in spec.columns}
     text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
     if not rows and "行政复议" not in text:
         return read
     read.found = True
-    matcher = _MATCHERS["t4"]
     leftovers: list[Tok] = []
     for rr in rows:
         whole = place(rr.values, 15, rr.grid)
         if whole is not None and not read.cells:
-            for k, row in enumerate(spec.rows):
-                _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
-                      whole[5 * k].line, _at(whole[5 * k]))
+            _fill_t4(read, whole)
             continue
-        hit = matcher.match(rr.label)
+        hit = _MATCHERS["t4"].match(rr.label)
         group = place(rr.values, 5, rr.grid)
         if hit and group is not None and hit[0] not in read.cells:
-            row = spec.row(hit[0])
-            _fill(read, "t4", row, kinds, group, True, hit[1], group[0].line, _at(group[0]))
+            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0].line, _at(group[0]))
             continue
         leftovers.extend(v for v in rr.values if v.kind != EMPTY)
     if leftovers and not read.cells:
         whole = leftovers if len(leftovers) == 15 else _try_split(leftovers, 15, "t4")
         if whole is not None:
-            note = None if len(leftovers) == 15 else "digits written together split by the table's sums"
-            for k, row in enumerate(spec.rows):
-                _fill(read, "t4", row, kinds, whole[5 * k : 5 * k + 5], True, row.label,
-                      whole[5 * k].line, _at(whole[5 * k]))
-                if note:
-                    read.rows[row.id]["note"] = note
-        else:
-            for row in spec.rows:
-                read.cells[row.id] = {c: {"line": leftovers[0].line, "state": "missing"} for c in row.columns}
-                read.rows[row.id] = {
-                    "label": row.label, "line": leftovers[0].line, "uncertain": True,
-                    "unplaced": [_loose(v) for v in leftovers] if row.id == "review" else [],
-                    "note": f"{len(leftovers)} values where table 四 has 15 cells",
-                }
+            _fill_t4(read, whole, None if whole is leftovers else "digits written together split by the table's sums")
+            return read
+        for row in _T4.rows:
+            read.cells[row.id] = {c: {"line": leftovers[0].line, "state": "missing"} for c in row.columns}
+            read.rows[row.id] = {
+                "label": row.label,
+                "line": leftovers[0].line,
+                "uncertain": True,
+                "unplaced": [_loose(v) for v in leftovers] if row.id == "review" else [],
+                "note": f"{len(leftovers)} values where table 四 has 15 cells",
+            }
     return read

@@ -30,7 +30,14 @@ def test_templates_have_the_rows_of_the_spec() -> None:
     assert [r.id for r in t2019.t2.rows][-1] == "procurement"
     assert "procurement" not in [r.id for r in t2021.t2.rows]
     assert [r.id for r in t2021.t3.rows][-5:-2] == ["other.no_correction", "other.no_fee", "other.other"]
-    assert list(t2019.t3.columns) == ["natural_person", "commercial", "research", "social_org",
-                                      "legal_service", "other_org", "total"]
+    assert list(t2019.t3.columns) == [
+        "natural_person",
+        "commercial",
+        "research",
+        "social_org",
+        "legal_service",
+        "other_org",
+        "total",
+    ]
     assert t2019.t2.columns["change"].kind == "signed"
     assert t2021.t2.columns["amount"].kind == "amount"

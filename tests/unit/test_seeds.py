@@ -10,8 +10,11 @@ from contracts.template import TEMPLATES
 from services.parser import parse
 from tests.conftest import SEEDS, truth_of
 
-T4_ORDER = [(g, c) for g in ("review", "litigation_direct", "litigation_after_review")
-            for c in ("upheld", "corrected", "other", "pending", "total")]
+T4_ORDER = [
+    (g, c)
+    for g in ("review", "litigation_direct", "litigation_after_review")
+    for c in ("upheld", "corrected", "other", "pending", "total")
+]
 
 
 @pytest.fixture(scope="module", params=SEEDS, ids=[s.stem[:3] for s in SEEDS])

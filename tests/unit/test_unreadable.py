@@ -82,10 +82,19 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] 
     "too many pdf pages": (lambda: _pdf_pages(3), "r.pdf", Reason.TOO_COMPLEX, Limits(max_pdf_pages=2)),
     "over the size limit": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TOO_LARGE, Limits(max_bytes=1000)),
     "zip bomb": (_zip_bomb, "r.docx", Reason.TOO_COMPLEX, None),
-    "too many zip entries": (lambda: _zip({f"f{i}": b"x" for i in range(30)}), "r.docx", Reason.TOO_COMPLEX,
-                             Limits(max_zip_entries=20)),
+    "too many zip entries": (
+        lambda: _zip({f"f{i}": b"x" for i in range(30)}),
+        "r.docx",
+        Reason.TOO_COMPLEX,
+        Limits(max_zip_entries=20),
+    ),
     "too many lines": (lambda: b"x\n" * 50, "r.txt", Reason.TOO_COMPLEX, Limits(max_lines=10)),
-    "no report structure": (lambda: "今天天气很好。\n我们去公园散步。\n".encode() * 50, "r.txt", Reason.NOT_A_REPORT, None),
+    "no report structure": (
+        lambda: "今天天气很好。\n我们去公园散步。\n".encode() * 50,
+        "r.txt",
+        Reason.NOT_A_REPORT,
+        None,
+    ),
     "html without a report": (lambda: b"<html><body><p>hello</p></body></html>", "r.html", Reason.NOT_A_REPORT, None),
     "out of time": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TIMEOUT, Limits(max_seconds=-1)),
 }
@@ -126,8 +135,14 @@ def _peak(tmp_path, data: bytes, name: str) -> tuple[str, int]:  # type: ignore[
     path = tmp_path / name
     path.write_bytes(data)
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    out = subprocess.run([sys.executable, "-c", PEAK_RSS, str(path), name], capture_output=True,
-                         text=True, check=True, env=env, timeout=60).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, str(path), name],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    ).stdout.split()
     return out[0], int(out[1])
 
 

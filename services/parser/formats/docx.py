@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 
 from lxml import etree
 
@@ -37,9 +38,7 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
         if info.flag_bits & 0x1:
             raise UnreadableUpload(Reason.ENCRYPTED, "the .docx file is encrypted")
         if info.file_size > limits.max_zip_entry:
-            raise UnreadableUpload(
-                Reason.TOO_COMPLEX, f"zip entry {info.filename} expands to {info.file_size} bytes"
-            )
+            raise UnreadableUpload(Reason.TOO_COMPLEX, f"zip entry {info.filename} expands to {info.file_size} bytes")
         if info.file_size > 1024 * 1024 and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
             raise UnreadableUpload(
                 Reason.TOO_COMPLEX, f"zip entry {info.filename} is compressed suspiciously well (zip bomb?)"
@@ -106,7 +105,7 @@ def _text(el: etree._Element) -> str:
     return "".join(parts)
 
 
-def _blocks(parent):  # type: ignore[no-untyped-def]
+def _blocks(parent: etree._Element) -> Iterator[etree._Element]:
     """Paragraphs and tables in order, looking inside content controls."""
     for el in parent.iterchildren():
         if el.tag in (_W + "p", _W + "tbl"):
@@ -117,9 +116,7 @@ def _blocks(parent):  # type: ignore[no-untyped-def]
                 yield from _blocks(content)
 
 
-_TR, _TC, _TBL, _P, _T, _TAB, _BR, _CR = (
-    _W + t for t in ("tr", "tc", "tbl", "p", "t", "tab", "br", "cr")
-)
+_TR, _TC, _TBL, _P, _T, _TAB, _BR, _CR = (_W + t for t in ("tr", "tc", "tbl", "p", "t", "tab", "br", "cr"))
 _SPAN, _VMERGE, _BEFORE, _VAL = _W + "gridSpan", _W + "vMerge", _W + "gridBefore", _W + "val"
 
 
@@ -155,7 +152,9 @@ def _table(doc: Document, tbl: etree._Element, no: int) -> None:
         col = start + span
 
     open_cell = False
-    for ev, el in etree.iterwalk(tbl, events=("start", "end"), tag=(_TBL, _TR, _TC, _SPAN, _VMERGE, _BEFORE, _P, _T, _TAB, _BR, _CR)):
+    for ev, el in etree.iterwalk(
+        tbl, events=("start", "end"), tag=(_TBL, _TR, _TC, _SPAN, _VMERGE, _BEFORE, _P, _T, _TAB, _BR, _CR)
+    ):
         tag = el.tag
         if tag == _TBL:
             depth += 1 if ev == "start" else -1

@@ -31,7 +31,7 @@ def add_grid(
         for origin, text, rowspan, colspan in row:
             while c < len(line) and line[c] is not None:
                 c += 1
-            slot = (origin, text)
+            slot: tuple[Hashable, str] | None = (origin, text)
             rowspan = 1 if rowspan < 1 else min(rowspan, MAX_SPAN, n - r)
             colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
             for dr in range(rowspan):

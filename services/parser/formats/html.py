@@ -13,13 +13,12 @@ from services.parser.formats.grid import add_grid
 from services.parser.limits import Deadline
 
 _BLOCK = frozenset(
-    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer main body blockquote pre "
+    "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer main body blockquote pre "  # noqa: SIM905
     "dd dt dl address center figure figcaption caption form tr".split()
 )
-_SKIP = frozenset("script style head title noscript template svg".split())
+_SKIP = frozenset(["script", "style", "head", "title", "noscript", "template", "svg"])
 # Plain elements (not lxml.html's classes, whose per-element lookup costs more than the reading).
-_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True,
-                           huge_tree=False, recover=True)
+_PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, recover=True)
 
 
 def read(text: str, encoding: str, deadline: Deadline) -> Document:
@@ -81,21 +80,23 @@ class _Reader:
     def table(self, el: etree._Element) -> None:
         self.deadline.check()
         self.tables += 1
-        rows, lines = [], []
+        rows: list[list[tuple[object, str, int, int]]] = []
+        lines: list[int | None] = []
         for r, tr in enumerate(_rows(el)):
-            cells = []
+            cells: list[tuple[object, str, int, int]] = []
             for k, td in enumerate(tr.iterchildren("td", "th")):
                 rs, cs = td.get("rowspan"), td.get("colspan")
                 text = td.text if len(td) == 0 else "".join(td.itertext())
-                cells.append(((r, k), (text or "").strip(),
-                              1 if rs is None else _span(rs), 1 if cs is None else _span(cs)))
+                cells.append(
+                    ((r, k), (text or "").strip(), 1 if rs is None else _span(rs), 1 if cs is None else _span(cs))
+                )
             rows.append(cells)
             lines.append(tr.sourceline)
         add_grid(self.doc, self.tables, rows, lines)
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:
-    rows = []
+    rows: list[etree._Element] = []
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
     return rows

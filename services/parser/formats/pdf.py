@@ -54,8 +54,11 @@ def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
                 else:
                     tables += 1
                     rows = [
-                        [((r, c), (text or "").replace("\n", ""), 1, 1)
-                         for c, text in enumerate(row) if text is not None]
+                        [
+                            ((r, c), (text or "").replace("\n", ""), 1, 1)
+                            for c, text in enumerate(row)
+                            if text is not None
+                        ]
                         for r, row in enumerate(item.extract())  # type: ignore[attr-defined]
                     ]
                     add_grid(doc, tables, rows, page=page_no)

@@ -10,9 +10,7 @@ from services.parser.limits import Deadline, Limits
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def read(
-    data: bytes, filename: str | None, media_type: str | None, limits: Limits, deadline: Deadline
-) -> Document:
+def read(data: bytes, filename: str | None, media_type: str | None, limits: Limits, deadline: Deadline) -> Document:
     name = (filename or "").lower()
     head = data[:1024]
     if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
@@ -26,9 +24,7 @@ def read(
     if data.startswith(_OLE2):
         if name.endswith((".docx", ".pdf")) or "officedocument" in (media_type or ""):
             raise UnreadableUpload(Reason.ENCRYPTED, "the .docx file is password-protected")
-        raise UnreadableUpload(
-            Reason.UNSUPPORTED, "a legacy Word .doc file: save it as .docx or PDF and upload again"
-        )
+        raise UnreadableUpload(Reason.UNSUPPORTED, "a legacy Word .doc file: save it as .docx or PDF and upload again")
     if name.endswith((".docx", ".pdf")):
         kind = "Word .docx" if name.endswith(".docx") else "PDF"
         raise UnreadableUpload(Reason.CORRUPT, f"the file is named {kind} but is not one (damaged?)")

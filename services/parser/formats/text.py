@@ -35,9 +35,7 @@ def decode(data: bytes) -> tuple[str, str]:
     try:
         text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        raise UnreadableUpload(
-            Reason.UNDECODABLE, "text is neither UTF-8, UTF-16 with BOM nor GB18030/GBK"
-        ) from exc
+        raise UnreadableUpload(Reason.UNDECODABLE, "text is neither UTF-8, UTF-16 with BOM nor GB18030/GBK") from exc
     return text, "gb18030"
 
 
@@ -54,9 +52,7 @@ def is_markdown(text: str) -> bool:
     head = text[:20000]
     if "#" not in head and "|" not in head:
         return False
-    return bool(
-        re.search(r"(?m)^\s{0,3}#{1,6}\s+\S", head) or re.search(r"(?m)^\s*\|.*\|\s*$", head)
-    )
+    return bool(re.search(r"(?m)^\s{0,3}#{1,6}\s+\S", head) or re.search(r"(?m)^\s*\|.*\|\s*$", head))
 
 
 def read_text(text: str, encoding: str, markdown: bool) -> Document:
