@@ -25,9 +25,23 @@ def nfkc(text: str) -> str:
     return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
+_FOLDED: dict[str, str] = {}
+
+
 def fold(text: str) -> str:
-    """NFKC with every run of white space (no-break, ideographic …) as one space, stripped."""
-    return " ".join(nfkc(text).split())
+    """NFKC with every run of white space (no-break, ideographic …) as one space, stripped.
+
+    Short lines (table labels, headings) recur in every report of a template, so their
+    folded form is remembered.
+    """
+    hit = _FOLDED.get(text)
+    if hit is None:
+        hit = " ".join(nfkc(text).split())
+        if len(text) <= 64:
+            if len(_FOLDED) > 20_000:
+                _FOLDED.clear()
+            _FOLDED[text] = hit
+    return hit
 
 
 def strip_artefacts(text: str) -> str:

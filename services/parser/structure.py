@@ -83,8 +83,10 @@ def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None
 
     A title broken over two lines (``…信息公开`` / ``工作年度报告``) is joined.
     """
-    prose = [ln for ln in lines[:stop][:40] if ln.grid is None and ln.text][:15]
+    prose = [ln for ln in lines[:stop][:40] if ln.grid is None][:15]
     for k, ln in enumerate(prose):
+        if len(ln.raw) > 120 or "报告" not in ln.raw and "報告" not in ln.raw:  # cheap look before NFKC
+            continue
         form = ln.form.lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
             continue
@@ -129,7 +131,7 @@ def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, s
 
 def signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
     """The office and date under the text: the last date line and the short line above it."""
-    tail = [ln for ln in lines[-40:] if ln.grid is None and ln.text][-12:]
+    tail = [ln for ln in lines[-40:] if ln.grid is None and len(ln.raw) < 80 and ln.text][-12:]
     for k in range(len(tail) - 1, -1, -1):
         date = parse_date(tail[k].form)
         if date is None:

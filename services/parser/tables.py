@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts.report import Cell, GridRef
 from contracts.template import (
@@ -26,7 +26,7 @@ from contracts.template import (
     match_form,
 )
 from services.parser.document import Line, nfkc
-from services.parser.numbers import NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
+from services.parser.numbers import _VALUES, NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
 
@@ -35,14 +35,18 @@ _NUMBERING = re.compile(
 )
 
 
-@dataclass(slots=True)
-class Tok:
-    kind: int
-    raw: str
-    norm: str  # match form (text) or folded text (numbers)
+class Tok(NamedTuple):
+    """One word of a text line, or one cell of a real table."""
+
+    kind: int  # TEXT, NUM, BLANK or EMPTY
+    raw: str  # as written
+    norm: str  # match form (text) or NFKC (numbers, placeholders)
     line: int
     at: tuple[int, int, int, int | None] | None  # table, row, column, page
     num: re.Match[str] | None = None
+
+
+_new_tok = tuple.__new__  # a few hundred tokens a report: skip NamedTuple's Python-level __new__
 
 
 @dataclass(slots=True)
@@ -94,9 +98,9 @@ def _classify(norm: str) -> tuple[int, str, re.Match[str] | None]:
 def _token(raw: str, norm: str, line: int, at: tuple[int, int, int, int | None] | None) -> Tok:
     """One token; ``norm`` is ``raw`` in NFKC with no outer white space."""
     if not norm:
-        return Tok(EMPTY, "", "", line, at)
-    kind, form, m = _classify(norm)
-    return Tok(kind, raw, form, line, at, m)
+        return _new_tok(Tok, (EMPTY, "", "", line, at, None))
+    kind, form, m = _KINDS.get(norm) or _classify(norm)
+    return _new_tok(Tok, (kind, raw, form, line, at, m))
 
 
 MAX_TOKENS = 20_000  # a real table has a few hundred; what lies beyond is no table
@@ -112,9 +116,11 @@ def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
         if g is None:
             raw = line.raw
             words = raw.split()  # tabs and spaces alike separate cells in text
-            if raw.isascii():
+            if raw.isascii():  # the common table line: no NFKC, classify inline
+                no = line.no
                 for word in words:
-                    out.append(_token(word, word, line.no, None))
+                    kind, form, m = _KINDS.get(word) or _classify(word)
+                    out.append(_new_tok(Tok, (kind, word, form, no, None, m)))
                 continue
             nwords = line.text.split()
             if len(words) != len(nwords):  # NFKC made or removed a space: keep NFKC words
@@ -234,7 +240,7 @@ def _cell(tok: Tok, amount: bool) -> Cell:
     at = None if tok.at is None else _at(tok)
     if tok.kind == NUM:
         assert tok.num is not None
-        value, unit = read_value(tok.num, amount)
+        value, unit = _VALUES.get((tok.norm, amount)) or read_value(tok.num, amount)
         return Cell.trusted(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
     if tok.kind == TEXT:
         return Cell.trusted(tok.raw, None, tok.line, at, "unread")
