@@ -114,7 +114,8 @@ def office_from_title(title: str) -> str | None:
 def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, signature: str | None) -> Sources:
     submitter = preamble = None
     for ln in lines[: max(first_heading, 1) + 3]:
-        if ln.grid is not None:
+        raw = ln.raw
+        if ln.grid is not None or not ("单位" in raw or "公布" in raw or "现将" in raw):
             continue
         form = ln.form
         if submitter is None and (m := _SUBMITTER.search(form)):

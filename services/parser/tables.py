@@ -25,7 +25,7 @@ from contracts.template import (
     TemplateId,
     match_form,
 )
-from services.parser.document import Line, nfkc
+from services.parser.document import Line, fold
 from services.parser.numbers import _VALUES, NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
@@ -130,7 +130,7 @@ def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
             continue
         assert line.cells is not None
         for col, cell in zip(g.cols, line.cells, strict=True):
-            out.append(_token(cell, "".join(nfkc(cell).split()), line.no, (g.table, g.row, col, g.page)))
+            out.append(_token(cell, fold(cell).replace(" ", ""), line.no, (g.table, g.row, col, g.page)))
         out.append(None)
     return out
 

@@ -32,6 +32,14 @@ def add_grid(
             while c < len(line) and line[c] is not None:
                 c += 1
             slot: tuple[Hashable, str] | None = (origin, text)
+            if rowspan == 1 and colspan == 1:  # most cells: no span to spread
+                if c == len(line):
+                    line.append(slot)
+                else:
+                    line[c] = slot
+                c += 1
+                count += 1
+                continue
             rowspan = 1 if rowspan < 1 else min(rowspan, MAX_SPAN, n - r)
             colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
             for dr in range(rowspan):
