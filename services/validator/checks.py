@@ -1,0 +1,228 @@
+"""Checks of the document's frame (DOC-*) and of template conformance (TPL-*).
+
+Each check takes a ``Report`` and yields a ``Hit`` for every place it fails; the catalogue
+(``rules.py``) pairs each with its id, severity and messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+
+from contracts.template import SECTIONS, TEMPLATES, Kind, match_form, template_for_year
+from contracts.verdict import Location
+from services.validator.model import TABLE_EN, TABLE_LABELS, Hit, Report
+
+_TITLE = re.compile(r"(?:19|20)\d{2}年度?政府信息公开工作年度报告$")
+_ZH_NUMBER = {s.id: s.number for s in SECTIONS}
+_TEMPLATE_NAMES = {tid: t.name for tid, t in TEMPLATES.items()}
+
+
+# --- DOC -------------------------------------------------------------------------------------
+
+
+def office_unknown(r: Report) -> Iterator[Hit]:
+    if not r.r.office:
+        yield Hit(Location(line=r.r.title_line))
+
+
+def year_unknown(r: Report) -> Iterator[Hit]:
+    if r.r.year is None:
+        yield Hit(Location(line=r.r.title_line))
+
+
+def _same_office(found: str, name: str) -> bool:
+    a, b = match_form(found), match_form(name)
+    return len(a) >= 2 and len(b) >= 2 and (a in b or b in a)
+
+
+def office_mismatch(r: Report) -> Iterator[Hit]:
+    office = r.ctx.office
+    if office is None or not r.r.office:
+        return
+    found = [v for v in r.r.office_sources.model_dump().values() if v]
+    if any(_same_office(f, n) for f in found for n in (office.name, *office.aliases)):
+        return
+    yield Hit(Location(line=r.r.title_line), {"registered": office.name, "found": r.r.office},
+              expected=office.name, actual=r.r.office)
+
+
+def year_mismatch(r: Report) -> Iterator[Hit]:
+    declared, found = r.ctx.year, r.r.year
+    if declared is not None and found is not None and declared != found:
+        yield Hit(Location(line=r.r.title_line), {"declared": declared, "found": found},
+                  expected=declared, actual=found)
+
+
+def title(r: Report) -> Iterator[Hit]:
+    if r.r.title is None:
+        yield Hit(Location(), {"title": "（无）", "problem_zh": "报告缺少标题", "problem_en": "the title is missing"})
+    elif not _TITLE.search(match_form(r.r.title)):
+        yield Hit(Location(line=r.r.title_line),
+                  {"title": r.r.title, "problem_zh": f"标题“{r.r.title}”不符合规范",
+                   "problem_en": f"the title reads “{r.r.title}”"}, actual=r.r.title)
+
+
+def late(r: Report) -> Iterator[Hit]:
+    year, signed = r.r.year, r.r.signed_on
+    if year is None or signed is None:
+        return
+    deadline = dt.date(year + 1, 1, 31)
+    if signed > deadline:
+        yield Hit(Location(), {"date": signed.isoformat(), "deadline": deadline.isoformat()},
+                  expected=deadline.isoformat(), actual=signed.isoformat())
+
+
+def section_missing(r: Report) -> Iterator[Hit]:
+    for s in SECTIONS:
+        if s.id not in r.r.sections:
+            yield Hit(Location(section=s.id), {"heading": f"{s.number}、{s.heading}"})
+
+
+def section_order(r: Report) -> Iterator[Hit]:
+    present = list(r.r.sections)
+    if present != [s.id for s in SECTIONS if s.id in present]:
+        order = "、".join(_ZH_NUMBER[s] for s in present)
+        yield Hit(Location(), {"problem_zh": f"各部分顺序为{order}，与模板顺序不一致",
+                               "problem_en": f"sections appear in the order {', '.join(present)}"})
+    for s in SECTIONS:
+        read = r.r.sections.get(s.id)
+        if read is not None and not match_form(read.heading).startswith(f"{s.number}、"):
+            yield Hit(Location(section=s.id, line=read.line),
+                      {"problem_zh": f"标题“{read.heading}”的编号应为“{s.number}、”",
+                       "problem_en": f"heading “{read.heading}” should be numbered “{s.number}、”"},
+                      expected=f"{s.number}、{s.heading}", actual=read.heading)
+
+
+def section_empty(r: Report) -> Iterator[Hit]:
+    tables = {"proactive": "t2", "requests": "t3", "appeals": "t4"}
+    for s in SECTIONS:
+        read = r.r.sections.get(s.id)
+        if read is None or read.text.strip():
+            continue
+        if s.id in tables and r.cells(tables[s.id]) is not None:
+            continue
+        yield Hit(Location(section=s.id, line=read.line), {"heading": read.heading})
+
+
+# --- TPL -------------------------------------------------------------------------------------
+
+
+def table_missing(r: Report) -> Iterator[Hit]:
+    for table in ("t2", "t3", "t4"):
+        if r.cells(table) is None:
+            yield Hit(Location(section={"t2": "proactive", "t3": "requests", "t4": "appeals"}[table],  # type: ignore[arg-type]
+                               table=table, table_label=TABLE_LABELS[table]),  # type: ignore[arg-type]
+                      {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table]})
+
+
+def version(r: Report) -> Iterator[Hit]:
+    year = r.r.year or r.ctx.year
+    if year is None:
+        return
+    want = template_for_year(year)
+    for table in ("t2", "t3"):
+        have = getattr(r.r.table_templates, table)
+        if have is not None and have != want:
+            loc = r.where(table)
+            yield Hit(loc, {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table], "year": year,
+                            "have": _TEMPLATE_NAMES[have], "want": _TEMPLATE_NAMES[want]},
+                      expected=want, actual=have)
+
+
+def row_missing(r: Report) -> Iterator[Hit]:
+    for table in ("t2", "t3", "t4"):
+        cells = r.cells(table)
+        if cells is None:
+            continue
+        for row in r.spec(table).rows:
+            if row.id not in cells:
+                loc = r.where(table, row.id)
+                yield Hit(loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "table_en": TABLE_EN[table]})
+
+
+def _cells(r: Report, states: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """(table, row id, column id, cell) for the cells in ``states``, in table order."""
+    for table in ("t2", "t3", "t4"):
+        for row_id, row in (r.cells(table) or {}).items():
+            for col, cell in row.items():
+                if cell.state in states:
+                    yield table, row_id, col, cell
+
+
+def _cell_params(r: Report, table: str, row: str, col: str, cell) -> tuple[Location, dict[str, object]]:  # type: ignore[no-untyped-def]
+    loc = r.where(table, row, col, cell)
+    return loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "column": loc.column_label,
+                 "raw": cell.raw or "", "table_en": TABLE_EN[table], "row_id": row, "col_id": col}
+
+
+def cell_blank(r: Report) -> Iterator[Hit]:
+    for table, row, col, cell in _cells(r, ("blank",)):
+        loc, params = _cell_params(r, table, row, col, cell)
+        yield Hit(loc, params, expected=0, actual=cell.raw or "")
+
+
+def cell_missing(r: Report) -> Iterator[Hit]:
+    for table in ("t2", "t3", "t4"):
+        cells = r.cells(table)
+        if cells is None:
+            continue
+        for row_id, read in getattr(r.r.rows, table).items():
+            if not read.uncertain:
+                continue
+            loc = r.where(table, row_id)
+            found = [c.raw or "" for c in read.unplaced]
+            n = len(r.spec(table).row(row_id).columns) if row_id in {x.id for x in r.spec(table).rows} else 0
+            yield Hit(loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "table_en": TABLE_EN[table],
+                            "row_id": row_id, "count": len(found), "columns": n,
+                            "found": " ".join(found) or "（无）"},
+                      expected=n, actual=len(found))
+
+
+def cell_invalid(r: Report) -> Iterator[Hit]:
+    for table, row, col, cell in _cells(r, ("unread", "read")):
+        kind = r.kind(table, col)
+        bad = cell.state == "unread" or (kind is Kind.COUNT and isinstance(cell.value, int) and cell.value < 0)
+        if bad:
+            loc, params = _cell_params(r, table, row, col, cell)
+            params["need_zh"] = {"count": "非负整数", "signed": "整数", "amount": "金额（万元）"}[kind.value]
+            params["need_en"] = {"count": "a whole number ≥ 0", "signed": "a whole number",
+                                 "amount": "an amount in 万元"}[kind.value]
+            yield Hit(loc, params, actual=cell.raw or "")
+
+
+_DIGITS = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+def cell_suspect(r: Report) -> Iterator[Hit]:
+    for table, row, col, cell in _cells(r, ("read",)):
+        if r.kind(table, col) is Kind.AMOUNT or cell.value is None or cell.raw is None:
+            continue
+        written = "".join(match_form(cell.raw).split()).replace(",", "")
+        if written == str(cell.value):
+            continue
+        loc, params = _cell_params(r, table, row, col, cell)
+        if _DIGITS.fullmatch(written):
+            params["why_zh"], params["why_en"] = "有多余的前导零", "leading zeros"
+        else:
+            params["why_zh"], params["why_en"] = "含有多余字符", "stray characters"
+        yield Hit(loc, params, expected=cell.value, actual=cell.raw)
+
+
+def unit(r: Report) -> Iterator[Hit]:
+    for table, row, col, cell in _cells(r, ("read",)):
+        if r.kind(table, col) is not Kind.AMOUNT or cell.value is None:
+            continue
+        problems = []
+        if cell.unit == "元":
+            problems.append(("金额以“元”为单位，应以“万元”为单位填写", "the amount is in 元 instead of 万元"))
+        elif cell.unit not in (None, "万元", "万"):
+            problems.append((f"金额带有单位“{cell.unit}”", f"the amount carries the unit {cell.unit}"))
+        exponent = cell.value.as_tuple().exponent if not isinstance(cell.value, int) else 0
+        if isinstance(exponent, int) and exponent < -4:
+            problems.append(("金额超过4位小数", "the amount has more than 4 decimals"))
+        for zh, en in problems:
+            loc, params = _cell_params(r, table, row, col, cell)
+            params["why_zh"], params["why_en"] = zh, en
+            yield Hit(loc, params, actual=cell.raw)

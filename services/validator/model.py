@@ -1,0 +1,121 @@
+"""The pieces a rule is made of: its context, what a check returns, and the rule itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from contracts.report import Cell, ParsedReport
+from contracts.template import TEMPLATES, Kind, Table, TemplateId, template_for_year
+from contracts.verdict import Location, Number, Office, PreviousFigures, Severity, Term
+
+TABLE_LABELS = {"t2": "表二（主动公开政府信息情况）", "t3": "表三（收到和处理政府信息公开申请情况）",
+                "t4": "表四（政府信息公开行政复议、行政诉讼情况）"}
+TABLE_EN = {"t2": "table 2 (proactive disclosure)", "t3": "table 3 (requests)", "t4": "table 4 (appeals)"}
+SECTION_OF = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the submitter declared and what is known besides the document."""
+
+    office: Office | None = None  # the registry entry of the submitting office
+    year: int | None = None  # the year the submission declares
+    now: dt.date | None = None
+    previous: PreviousFigures | None = None  # the office's accepted report of the year before
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One place a rule fails, with the values its messages are filled with."""
+
+    location: Location = Location()
+    params: dict[str, Any] = field(default_factory=dict)
+    expected: Number | str | None = None
+    actual: Number | str | None = None
+    terms: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule of the catalogue (../shared/spec/rules.md): id, severity, messages, check."""
+
+    id: str
+    severity: Severity
+    summary_zh: str  # what the rule checks, for `intake rules` and docs/rules.md
+    summary_en: str
+    message_zh: str  # str.format template over the hit's params
+    message_en: str
+    check: Callable[[Report], Iterable[Hit]]
+
+
+class Report:
+    """A parsed report seen through its template: the helpers every check uses."""
+
+    __slots__ = ("ctx", "r", "year")
+
+    def __init__(self, report: ParsedReport, ctx: Context) -> None:
+        self.r = report
+        self.ctx = ctx
+        self.year = report.year or ctx.year
+
+    def template_of(self, table: str) -> TemplateId:
+        """The template a table's layout follows; else the report's, else the year's."""
+        own = getattr(self.r.table_templates, table, None) if table != "t4" else None
+        if own:
+            return own  # type: ignore[no-any-return]
+        if self.r.template:
+            return self.r.template
+        return template_for_year(self.year) if self.year else "2021"
+
+    def spec(self, table: str) -> Table:
+        return TEMPLATES[self.template_of(table)].table(table)
+
+    def cells(self, table: str) -> dict[str, dict[str, Cell]] | None:
+        return getattr(self.r.tables, table)  # type: ignore[no-any-return]
+
+    def where(self, table: str, row: str | None = None, column: str | None = None,
+              cell: Cell | None = None) -> Location:
+        spec = self.spec(table)
+        row_label = column_label = None
+        if row is not None:
+            row_label = next((r.label for r in spec.rows if r.id == row), row)
+            if table == "t4":
+                row_label = {"review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
+                             "litigation_after_review": "行政诉讼（复议后起诉）"}.get(row, row_label)
+        if column is not None:
+            column_label = spec.columns[column].label if column in spec.columns else column
+        line = cell.line if cell is not None else None
+        if line is None and row is not None:
+            read = getattr(self.r.rows, table).get(row)
+            line = read.line if read is not None else None
+        return Location(section=SECTION_OF[table], table=table, row=row, column=column,  # type: ignore[arg-type]
+                        table_label=TABLE_LABELS[table], row_label=row_label, column_label=column_label,
+                        line=line, cell=cell.at if cell is not None else None)
+
+    def kind(self, table: str, column: str) -> Kind:
+        spec = self.spec(table)
+        return spec.columns[column].kind if column in spec.columns else Kind.COUNT
+
+
+def number(cell: Cell | None, kind: Kind = Kind.COUNT) -> Number | None:
+    """A cell's value for arithmetic: blank counts as 0; missing, unreadable or invalid: None."""
+    if cell is None or cell.state in ("missing", "unread"):
+        return None
+    if cell.state == "blank":
+        return 0
+    value = cell.value
+    if value is None or (kind is Kind.COUNT and isinstance(value, int) and value < 0):
+        return None
+    return value
+
+
+def fmt(value: Number | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return str(value)
