@@ -1,4 +1,4 @@
-"""The ``intake`` command (../shared/spec/interfaces.md): errors in one plain sentence, no tracebacks."""
+"""``intake parse``: what each upload says, as the parser read it."""
 
 from __future__ import annotations
 
@@ -13,28 +13,8 @@ from rich.table import Table
 
 from contracts.report import Cell, ParsedReport
 from contracts.template import SECTIONS, TEMPLATES
+from services.cli.app import app, err, out_console, read_file
 from services.parser import UnreadableUpload, parse
-
-app = typer.Typer(
-    help="Intake for 政府信息公开工作年度报告: parse, validate and answer annual report uploads.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-err = Console(stderr=True, soft_wrap=True)
-
-
-@app.callback()
-def _root() -> None:
-    """Intake for 政府信息公开工作年度报告 (government information disclosure annual reports)."""
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        err.print(f"intake: cannot open {path}: {exc.strerror or exc}", markup=False, highlight=False)
-        return None
 
 
 @app.command("parse")
@@ -48,9 +28,9 @@ def parse_cmd(
     2 when a file cannot be opened.
     """
     status = 0
-    out = Console(highlight=False, width=max(120, Console().width))
+    out = out_console()
     for path in files:
-        data = _read(path)
+        data = read_file(path)
         if data is None:
             status = 2
             continue
@@ -164,10 +144,3 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
             + " ".join(c.raw or "" for c in extra.cells)
         )
 
-
-def main() -> None:
-    app()
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,1 @@
+"""The notifier: renders notices (``notice.render_notice``) and delivers them to offices."""
