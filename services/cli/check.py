@@ -54,8 +54,11 @@ def check_cmd(
         if verdict.status == "rejected" and status == 0:
             status = 1
         if as_json:
-            line = {"source": str(path), "report": report.model_dump(mode="json") if report else None,
-                    "verdict": verdict.model_dump(mode="json")}
+            line = {
+                "source": str(path),
+                "report": report.model_dump(mode="json") if report else None,
+                "verdict": verdict.model_dump(mode="json"),
+            }
             sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
         else:
             findings_table(out, str(path), verdict, lang)  # type: ignore[arg-type]
@@ -69,8 +72,10 @@ def check_cmd(
 
 def findings_table(out: Console, source: str, verdict: Verdict, lang: Literal["zh", "en"]) -> None:
     colour = "green" if verdict.status == "accepted" else "red"
-    out.rule(f"[bold]{source}[/]: [{colour}]{verdict.status}[/] "
-             f"({len(verdict.errors)} errors, {len(verdict.warnings)} warnings)")
+    out.rule(
+        f"[bold]{source}[/]: [{colour}]{verdict.status}[/] "
+        f"({len(verdict.errors)} errors, {len(verdict.warnings)} warnings)"
+    )
     if not verdict.findings:
         return
     t = Table(show_edge=False, show_lines=False)
@@ -92,8 +97,17 @@ def findings_table(out: Console, source: str, verdict: Verdict, lang: Literal["z
 def rules_cmd(as_json: Annotated[bool, typer.Option("--json", help="The catalogue as a JSON array.")] = False) -> None:
     """The rule catalogue: id, severity, what each rule checks (Chinese and English)."""
     if as_json:
-        rows = [{"id": r.id, "severity": r.severity, "summary_zh": r.summary_zh, "summary_en": r.summary_en,
-                 "message_zh": r.message_zh, "message_en": r.message_en} for r in RULES]
+        rows = [
+            {
+                "id": r.id,
+                "severity": r.severity,
+                "summary_zh": r.summary_zh,
+                "summary_en": r.summary_en,
+                "message_zh": r.message_zh,
+                "message_en": r.message_en,
+            }
+            for r in RULES
+        ]
         sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
         return
     t = Table(show_edge=False)

@@ -143,4 +143,3 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
             f"[yellow]extra row in {extra.table}[/] line {extra.line}: {extra.label} "
             + " ".join(c.raw or "" for c in extra.cells)
         )
-

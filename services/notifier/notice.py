@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from contracts.notice import Notice, SubmissionRef
 from contracts.report import ParsedReport
 from contracts.template import TEMPLATES, template_for_year
-from contracts.verdict import Finding, Office, Verdict
+from contracts.verdict import Finding, Number, Office, Verdict
 from services.validator.model import fmt
 
 _ENV = Environment(
@@ -50,12 +50,23 @@ class Item:
         return "；".join(parts)
 
 
-_SECTIONS_ZH = {"overview": "一、总体情况", "proactive": "二、主动公开政府信息情况",
-                "requests": "三、收到和处理政府信息公开申请情况", "appeals": "四、政府信息公开行政复议、行政诉讼情况",
-                "problems": "五、存在的主要问题及改进情况", "other": "六、其他需要报告的事项"}
-_DOC_PLACES = {"DOC-TITLE": "报告标题", "DOC-OFFICE-UNKNOWN": "报告标题及落款", "DOC-OFFICE-MISMATCH": "报告标题及落款",
-               "DOC-YEAR-UNKNOWN": "报告标题", "DOC-YEAR-MISMATCH": "报告标题", "DOC-LATE": "落款日期",
-               "DOC-UNREADABLE": "上传文件"}
+_SECTIONS_ZH = {
+    "overview": "一、总体情况",
+    "proactive": "二、主动公开政府信息情况",
+    "requests": "三、收到和处理政府信息公开申请情况",
+    "appeals": "四、政府信息公开行政复议、行政诉讼情况",
+    "problems": "五、存在的主要问题及改进情况",
+    "other": "六、其他需要报告的事项",
+}
+_DOC_PLACES = {
+    "DOC-TITLE": "报告标题",
+    "DOC-OFFICE-UNKNOWN": "报告标题及落款",
+    "DOC-OFFICE-MISMATCH": "报告标题及落款",
+    "DOC-YEAR-UNKNOWN": "报告标题",
+    "DOC-YEAR-MISMATCH": "报告标题",
+    "DOC-LATE": "落款日期",
+    "DOC-UNREADABLE": "上传文件",
+}
 _TABLE_SECTION = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
 
 
@@ -81,16 +92,22 @@ def _where(f: Finding) -> str:
     return " ".join(parts)
 
 
-def _value(v: object) -> str | None:
-    if v is None:
-        return None
-    return fmt(v) if isinstance(v, int | float) or hasattr(v, "as_tuple") else str(v)
+def _value(v: Number | str | None) -> str | None:
+    return v if v is None or isinstance(v, str) else fmt(v)
 
 
 def _items(findings: tuple[Finding, ...]) -> list[Item]:
-    return [Item(k, f.rule, _where(f), f.message_zh,
-                 None if f.terms else _value(f.expected), None if f.terms else _value(f.actual))
-            for k, f in enumerate(findings, 1)]
+    return [
+        Item(
+            k,
+            f.rule,
+            _where(f),
+            f.message_zh,
+            None if f.terms else _value(f.expected),
+            None if f.terms else _value(f.actual),
+        )
+        for k, f in enumerate(findings, 1)
+    ]
 
 
 def _date_zh(d: dt.date) -> str:

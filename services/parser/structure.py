@@ -85,7 +85,7 @@ def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None
     """
     prose = [ln for ln in lines[:stop][:40] if ln.grid is None][:15]
     for k, ln in enumerate(prose):
-        if len(ln.raw) > 120 or "报告" not in ln.raw and "報告" not in ln.raw:  # cheap look before NFKC
+        if len(ln.raw) > 120 or ("报告" not in ln.raw and "報告" not in ln.raw):  # cheap look before NFKC
             continue
         form = ln.form.lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):

@@ -44,24 +44,35 @@ def office_mismatch(r: Report) -> Iterator[Hit]:
     found = [v for v in r.r.office_sources.model_dump().values() if v]
     if any(_same_office(f, n) for f in found for n in (office.name, *office.aliases)):
         return
-    yield Hit(Location(line=r.r.title_line), {"registered": office.name, "found": r.r.office},
-              expected=office.name, actual=r.r.office)
+    yield Hit(
+        Location(line=r.r.title_line),
+        {"registered": office.name, "found": r.r.office},
+        expected=office.name,
+        actual=r.r.office,
+    )
 
 
 def year_mismatch(r: Report) -> Iterator[Hit]:
     declared, found = r.ctx.year, r.r.year
     if declared is not None and found is not None and declared != found:
-        yield Hit(Location(line=r.r.title_line), {"declared": declared, "found": found},
-                  expected=declared, actual=found)
+        yield Hit(
+            Location(line=r.r.title_line), {"declared": declared, "found": found}, expected=declared, actual=found
+        )
 
 
 def title(r: Report) -> Iterator[Hit]:
     if r.r.title is None:
         yield Hit(Location(), {"title": "（无）", "problem_zh": "报告缺少标题", "problem_en": "the title is missing"})
     elif not _TITLE.search(match_form(r.r.title)):
-        yield Hit(Location(line=r.r.title_line),
-                  {"title": r.r.title, "problem_zh": f"标题“{r.r.title}”不符合规范",
-                   "problem_en": f"the title reads “{r.r.title}”"}, actual=r.r.title)
+        yield Hit(
+            Location(line=r.r.title_line),
+            {
+                "title": r.r.title,
+                "problem_zh": f"标题“{r.r.title}”不符合规范",
+                "problem_en": f"the title reads “{r.r.title}”",
+            },
+            actual=r.r.title,
+        )
 
 
 def late(r: Report) -> Iterator[Hit]:
@@ -70,8 +81,12 @@ def late(r: Report) -> Iterator[Hit]:
         return
     deadline = dt.date(year + 1, 1, 31)
     if signed > deadline:
-        yield Hit(Location(), {"date": signed.isoformat(), "deadline": deadline.isoformat()},
-                  expected=deadline.isoformat(), actual=signed.isoformat())
+        yield Hit(
+            Location(),
+            {"date": signed.isoformat(), "deadline": deadline.isoformat()},
+            expected=deadline.isoformat(),
+            actual=signed.isoformat(),
+        )
 
 
 def section_missing(r: Report) -> Iterator[Hit]:
@@ -84,15 +99,25 @@ def section_order(r: Report) -> Iterator[Hit]:
     present = list(r.r.sections)
     if present != [s.id for s in SECTIONS if s.id in present]:
         order = "、".join(_ZH_NUMBER[s] for s in present)
-        yield Hit(Location(), {"problem_zh": f"各部分顺序为{order}，与模板顺序不一致",
-                               "problem_en": f"sections appear in the order {', '.join(present)}"})
+        yield Hit(
+            Location(),
+            {
+                "problem_zh": f"各部分顺序为{order}，与模板顺序不一致",
+                "problem_en": f"sections appear in the order {', '.join(present)}",
+            },
+        )
     for s in SECTIONS:
         read = r.r.sections.get(s.id)
         if read is not None and not match_form(read.heading).startswith(f"{s.number}、"):
-            yield Hit(Location(section=s.id, line=read.line),
-                      {"problem_zh": f"标题“{read.heading}”的编号应为“{s.number}、”",
-                       "problem_en": f"heading “{read.heading}” should be numbered “{s.number}、”"},
-                      expected=f"{s.number}、{s.heading}", actual=read.heading)
+            yield Hit(
+                Location(section=s.id, line=read.line),
+                {
+                    "problem_zh": f"标题“{read.heading}”的编号应为“{s.number}、”",
+                    "problem_en": f"heading “{read.heading}” should be numbered “{s.number}、”",
+                },
+                expected=f"{s.number}、{s.heading}",
+                actual=read.heading,
+            )
 
 
 def section_empty(r: Report) -> Iterator[Hit]:
@@ -112,9 +137,14 @@ def section_empty(r: Report) -> Iterator[Hit]:
 def table_missing(r: Report) -> Iterator[Hit]:
     for table in ("t2", "t3", "t4"):
         if r.cells(table) is None:
-            yield Hit(Location(section={"t2": "proactive", "t3": "requests", "t4": "appeals"}[table],  # type: ignore[arg-type]
-                               table=table, table_label=TABLE_LABELS[table]),  # type: ignore[arg-type]
-                      {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table]})
+            yield Hit(
+                Location(
+                    section={"t2": "proactive", "t3": "requests", "t4": "appeals"}[table],
+                    table=table,
+                    table_label=TABLE_LABELS[table],
+                ),
+                {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table]},
+            )
 
 
 def version(r: Report) -> Iterator[Hit]:
@@ -126,9 +156,18 @@ def version(r: Report) -> Iterator[Hit]:
         have = getattr(r.r.table_templates, table)
         if have is not None and have != want:
             loc = r.where(table)
-            yield Hit(loc, {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table], "year": year,
-                            "have": _TEMPLATE_NAMES[have], "want": _TEMPLATE_NAMES[want]},
-                      expected=want, actual=have)
+            yield Hit(
+                loc,
+                {
+                    "table": TABLE_LABELS[table],
+                    "table_en": TABLE_EN[table],
+                    "year": year,
+                    "have": _TEMPLATE_NAMES[have],
+                    "want": _TEMPLATE_NAMES[want],
+                },
+                expected=want,
+                actual=have,
+            )
 
 
 def row_missing(r: Report) -> Iterator[Hit]:
@@ -142,23 +181,31 @@ def row_missing(r: Report) -> Iterator[Hit]:
                 yield Hit(loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "table_en": TABLE_EN[table]})
 
 
-def _cells(r: Report, states: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """(table, row id, column id, cell) for the cells in ``states``, in table order."""
+def _order(r: Report):  # type: ignore[no-untyped-def]
+    """Table order for cells gathered from several lists: table, then row and column as read."""
+    rank = {}
     for table in ("t2", "t3", "t4"):
-        for row_id, row in (r.cells(table) or {}).items():
-            for col, cell in row.items():
-                if cell.state in states:
-                    yield table, row_id, col, cell
+        for i, (row_id, row) in enumerate((r.cells(table) or {}).items()):
+            for j, col in enumerate(row):
+                rank[(table, row_id, col)] = (table, i, j)
+    return lambda ref: rank[ref[:3]]
 
 
 def _cell_params(r: Report, table: str, row: str, col: str, cell) -> tuple[Location, dict[str, object]]:  # type: ignore[no-untyped-def]
     loc = r.where(table, row, col, cell)
-    return loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "column": loc.column_label,
-                 "raw": cell.raw or "", "table_en": TABLE_EN[table], "row_id": row, "col_id": col}
+    return loc, {
+        "table": TABLE_LABELS[table],
+        "row": loc.row_label,
+        "column": loc.column_label,
+        "raw": cell.raw or "",
+        "table_en": TABLE_EN[table],
+        "row_id": row,
+        "col_id": col,
+    }
 
 
 def cell_blank(r: Report) -> Iterator[Hit]:
-    for table, row, col, cell in _cells(r, ("blank",)):
+    for table, row, col, cell in r.blank:
         loc, params = _cell_params(r, table, row, col, cell)
         yield Hit(loc, params, expected=0, actual=cell.raw or "")
 
@@ -174,21 +221,37 @@ def cell_missing(r: Report) -> Iterator[Hit]:
             loc = r.where(table, row_id)
             found = [c.raw or "" for c in read.unplaced]
             n = len(r.spec(table).row(row_id).columns) if row_id in {x.id for x in r.spec(table).rows} else 0
-            yield Hit(loc, {"table": TABLE_LABELS[table], "row": loc.row_label, "table_en": TABLE_EN[table],
-                            "row_id": row_id, "count": len(found), "columns": n,
-                            "found": " ".join(found) or "（无）"},
-                      expected=n, actual=len(found))
+            yield Hit(
+                loc,
+                {
+                    "table": TABLE_LABELS[table],
+                    "row": loc.row_label,
+                    "table_en": TABLE_EN[table],
+                    "row_id": row_id,
+                    "count": len(found),
+                    "columns": n,
+                    "found": " ".join(found) or "（无）",
+                },
+                expected=n,
+                actual=len(found),
+            )
 
 
 def cell_invalid(r: Report) -> Iterator[Hit]:
-    for table, row, col, cell in _cells(r, ("unread", "read")):
+    cells = r.unread + r.attention
+    if r.unread and r.attention:
+        cells.sort(key=_order(r))
+    for table, row, col, cell in cells:
         kind = r.kind(table, col)
         bad = cell.state == "unread" or (kind is Kind.COUNT and isinstance(cell.value, int) and cell.value < 0)
         if bad:
             loc, params = _cell_params(r, table, row, col, cell)
             params["need_zh"] = {"count": "非负整数", "signed": "整数", "amount": "金额（万元）"}[kind.value]
-            params["need_en"] = {"count": "a whole number ≥ 0", "signed": "a whole number",
-                                 "amount": "an amount in 万元"}[kind.value]
+            params["need_en"] = {
+                "count": "a whole number ≥ 0",
+                "signed": "a whole number",
+                "amount": "an amount in 万元",
+            }[kind.value]
             yield Hit(loc, params, actual=cell.raw or "")
 
 
@@ -196,7 +259,7 @@ _DIGITS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 def cell_suspect(r: Report) -> Iterator[Hit]:
-    for table, row, col, cell in _cells(r, ("read",)):
+    for table, row, col, cell in r.attention:
         if r.kind(table, col) is Kind.AMOUNT or cell.value is None or cell.raw is None:
             continue
         written = "".join(match_form(cell.raw).split()).replace(",", "")
@@ -211,7 +274,7 @@ def cell_suspect(r: Report) -> Iterator[Hit]:
 
 
 def unit(r: Report) -> Iterator[Hit]:
-    for table, row, col, cell in _cells(r, ("read",)):
+    for table, row, col, cell in r.attention:
         if r.kind(table, col) is not Kind.AMOUNT or cell.value is None:
             continue
         problems = []

@@ -38,9 +38,7 @@ def _finding(rule: Rule, hit: Hit) -> Finding:
     )
 
 
-def validate(
-    report: ParsedReport, context: Context | None = None, rules: Sequence[Rule] = RULES
-) -> Verdict:
+def validate(report: ParsedReport, context: Context | None = None, rules: Sequence[Rule] = RULES) -> Verdict:
     """Every rule of the catalogue, in order, on one report; rejected when any error stands."""
     ctx = context or Context()
     view = Report(report, ctx)
@@ -50,8 +48,9 @@ def validate(
 
 def unreadable(reason: Reason, detail: str, now: dt.date | dt.datetime | None = None) -> Verdict:
     """The verdict for an upload the parser could not read at all (``DOC-UNREADABLE``)."""
-    hit = Hit(Location(), {"reason_zh": REASONS_ZH[reason], "reason_en": reason.value, "detail": detail},
-              actual=reason.value)
+    hit = Hit(
+        Location(), {"reason_zh": REASONS_ZH[reason], "reason_en": reason.value, "detail": detail}, actual=reason.value
+    )
     return _verdict([_finding(BY_ID["DOC-UNREADABLE"], hit)], now)
 
 

@@ -12,8 +12,11 @@ from contracts.report import Cell, ParsedReport
 from contracts.template import TEMPLATES, Kind, Table, TemplateId, template_for_year
 from contracts.verdict import Location, Number, Office, PreviousFigures, Severity, Term
 
-TABLE_LABELS = {"t2": "表二（主动公开政府信息情况）", "t3": "表三（收到和处理政府信息公开申请情况）",
-                "t4": "表四（政府信息公开行政复议、行政诉讼情况）"}
+TABLE_LABELS = {
+    "t2": "表二（主动公开政府信息情况）",
+    "t3": "表三（收到和处理政府信息公开申请情况）",
+    "t4": "表四（政府信息公开行政复议、行政诉讼情况）",
+}
 TABLE_EN = {"t2": "table 2 (proactive disclosure)", "t3": "table 3 (requests)", "t4": "table 4 (appeals)"}
 SECTION_OF = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
 
@@ -32,7 +35,7 @@ class Context:
 class Hit:
     """One place a rule fails, with the values its messages are filled with."""
 
-    location: Location = Location()
+    location: Location = field(default_factory=Location)
     params: dict[str, Any] = field(default_factory=dict)
     expected: Number | str | None = None
     actual: Number | str | None = None
@@ -52,17 +55,69 @@ class Rule:
     check: Callable[[Report], Iterable[Hit]]
 
 
-class Report:
-    """A parsed report seen through its template: the helpers every check uses."""
+CellRef = tuple[str, str, str, Cell]  # table, row id, column id, cell
 
-    __slots__ = ("ctx", "r", "year")
+
+class Report:
+    """A parsed report seen through its template: the helpers every check uses.
+
+    One pass over the cells (``_scan``) gives every sum its numbers and every cell rule the few
+    cells it must look at, so that a clean report costs one loop, not one per rule.
+    """
+
+    __slots__ = ("_templates", "attention", "blank", "ctx", "prose", "r", "unread", "values", "year")
 
     def __init__(self, report: ParsedReport, ctx: Context) -> None:
         self.r = report
         self.ctx = ctx
         self.year = report.year or ctx.year
+        self._templates = {t: self._template_of(t) for t in ("t2", "t3", "t4")}
+        self.values: dict[str, dict[str, dict[str, Number | None]]] = {}
+        self.blank: list[CellRef] = []
+        self.unread: list[CellRef] = []
+        self.attention: list[CellRef] = []  # read cells that may be suspect, invalid or in the wrong unit
+        self.prose: list[tuple[str, str, int | None]] | None = None  # see narrative._prose
+        self._scan()
+
+    def _scan(self) -> None:
+        for table in ("t2", "t3", "t4"):
+            rows = getattr(self.r.tables, table)
+            values: dict[str, dict[str, Number | None]] = {}
+            self.values[table] = values
+            if rows is None:
+                continue
+            columns = self.spec(table).columns
+            for row_id, row in rows.items():
+                out: dict[str, Number | None] = {}
+                values[row_id] = out
+                for col, cell in row.items():
+                    state = cell.state
+                    if state == "read":
+                        value = cell.value
+                        if type(value) is int:
+                            if value < 0:
+                                kind = columns[col].kind if col in columns else Kind.COUNT
+                                out[col] = value if kind is Kind.SIGNED else None
+                                self.attention.append((table, row_id, col, cell))
+                                continue
+                            out[col] = value
+                            if cell.raw != str(value):
+                                self.attention.append((table, row_id, col, cell))
+                        else:
+                            out[col] = value
+                            self.attention.append((table, row_id, col, cell))
+                    elif state == "blank":
+                        out[col] = 0
+                        self.blank.append((table, row_id, col, cell))
+                    else:
+                        out[col] = None
+                        if state == "unread":
+                            self.unread.append((table, row_id, col, cell))
 
     def template_of(self, table: str) -> TemplateId:
+        return self._templates[table]
+
+    def _template_of(self, table: str) -> TemplateId:
         """The template a table's layout follows; else the report's, else the year's."""
         own = getattr(self.r.table_templates, table, None) if table != "t4" else None
         if own:
@@ -77,24 +132,36 @@ class Report:
     def cells(self, table: str) -> dict[str, dict[str, Cell]] | None:
         return getattr(self.r.tables, table)  # type: ignore[no-any-return]
 
-    def where(self, table: str, row: str | None = None, column: str | None = None,
-              cell: Cell | None = None) -> Location:
+    def where(
+        self, table: str, row: str | None = None, column: str | None = None, cell: Cell | None = None
+    ) -> Location:
         spec = self.spec(table)
         row_label = column_label = None
         if row is not None:
             row_label = next((r.label for r in spec.rows if r.id == row), row)
             if table == "t4":
-                row_label = {"review": "行政复议", "litigation_direct": "行政诉讼（未经复议直接起诉）",
-                             "litigation_after_review": "行政诉讼（复议后起诉）"}.get(row, row_label)
+                row_label = {
+                    "review": "行政复议",
+                    "litigation_direct": "行政诉讼（未经复议直接起诉）",
+                    "litigation_after_review": "行政诉讼（复议后起诉）",
+                }.get(row, row_label)
         if column is not None:
             column_label = spec.columns[column].label if column in spec.columns else column
         line = cell.line if cell is not None else None
         if line is None and row is not None:
             read = getattr(self.r.rows, table).get(row)
             line = read.line if read is not None else None
-        return Location(section=SECTION_OF[table], table=table, row=row, column=column,  # type: ignore[arg-type]
-                        table_label=TABLE_LABELS[table], row_label=row_label, column_label=column_label,
-                        line=line, cell=cell.at if cell is not None else None)
+        return Location(
+            section=SECTION_OF[table],
+            table=table,
+            row=row,
+            column=column,
+            table_label=TABLE_LABELS[table],
+            row_label=row_label,
+            column_label=column_label,
+            line=line,
+            cell=cell.at if cell is not None else None,
+        )
 
     def kind(self, table: str, column: str) -> Kind:
         spec = self.spec(table)

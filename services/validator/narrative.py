@@ -39,7 +39,7 @@ _NUMBERS = re.compile(r"\d+")
 def to_int(text: str) -> int | None:
     if text.isdigit():
         return int(text)
-    import cn2an  # only for Chinese numerals, which are rare (and cn2an takes 0.1 s to import)
+    import cn2an  # type: ignore[import-untyped]  # only for Chinese numerals, which are rare (and cn2an takes 0.1 s to import)
 
     try:
         return int(cn2an.cn2an(text.replace("两", "二"), "normal"))
@@ -47,15 +47,21 @@ def to_int(text: str) -> int | None:
         return None
 
 
-def _prose(r: Report) -> Iterator[tuple[str, str, int | None]]:
-    """(section id, a sentence in matching form, line) for the text of every section."""
-    for section_id, read in r.r.sections.items():
-        for k, line in enumerate(read.text.split("\n")):
-            if len(_NUMBERS.findall(line)) >= 3:  # a table row, not a statement
-                continue
-            form = match_form(line)
-            if "申请" in form or "复议" in form or "诉讼" in form:
-                yield section_id, form, (read.line + 1 + k) if read.line else None
+def _prose(r: Report) -> list[tuple[str, str, int | None]]:
+    """(section id, a line in matching form, line number) for the lines of text that may state
+    numbers of applications, reviews or lawsuits; worked out once per report."""
+    if r.prose is None:
+        found: list[tuple[str, str, int | None]] = []
+        for section_id, read in r.r.sections.items():
+            for k, line in enumerate(read.text.split("\n")):
+                if not ("申请" in line or "复议" in line or "诉讼" in line):
+                    continue
+                if len(_NUMBERS.findall(line)) >= 3:  # a table row, not a statement
+                    continue
+                found.append((section_id, match_form(line), (read.line + 1 + k) if read.line else None))
+        r.prose = found
+        return found
+    return r.prose
 
 
 _STOPS = re.compile(r"[。;,:!?]")
@@ -83,9 +89,14 @@ def t3_statement(r: Report) -> Iterator[Hit]:
         if said is None or m is None:
             continue
         if said != table:
-            yield Hit(r.where("t3", "new_received", "total", cells["new_received"]["total"]).model_copy(  # type: ignore[index]
-                update={"section": section, "line": line}),
-                {"text": _sentence(form, m), "said": said, "table": fmt(table)}, expected=table, actual=said)
+            yield Hit(
+                r.where("t3", "new_received", "total", cells["new_received"]["total"]).model_copy(  # type: ignore[index]
+                    update={"section": section, "line": line}
+                ),
+                {"text": _sentence(form, m), "said": said, "table": fmt(table)},
+                expected=table,
+                actual=said,
+            )
         return  # the first statement counts
 
 
@@ -114,7 +125,18 @@ def t4_statement(r: Report) -> Iterator[Hit]:
             if value is not None and table[key] is not None and value != table[key]:
                 row = "review" if key == "review" else "litigation_direct"
                 loc = r.where("t4", row, "total", cells.get(row, {}).get("total")).model_copy(
-                    update={"section": section, "line": line})
-                yield Hit(loc, {"text": _sentence(form, m), "what_zh": labels[key][0], "what_en": labels[key][1],
-                                "said": value, "table": fmt(table[key])}, expected=table[key], actual=value)
+                    update={"section": section, "line": line}
+                )
+                yield Hit(
+                    loc,
+                    {
+                        "text": _sentence(form, m),
+                        "what_zh": labels[key][0],
+                        "what_en": labels[key][1],
+                        "said": value,
+                        "table": fmt(table[key]),
+                    },
+                    expected=table[key],
+                    actual=value,
+                )
         return

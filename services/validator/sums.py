@@ -7,94 +7,158 @@ tells the office to write the 0).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
 
-from contracts.report import Cell
 from contracts.template import T3_COLUMNS, T3_RESULT_ROWS
 from contracts.verdict import Number, Term
-from services.validator.model import TABLE_EN, TABLE_LABELS, Hit, Report, fmt, number
+from services.validator.model import TABLE_EN, TABLE_LABELS, Hit, Report, fmt
 
 _T3_PARTS = tuple(c for c in T3_COLUMNS if c != "total")
 _T4_PARTS = ("upheld", "corrected", "other", "pending")
 
 
-def _terms(
-    r: Report, table: str, side: str, places: Sequence[tuple[str, str]]
-) -> tuple[list[Term], Number] | None:
-    """The cells at ``places`` as terms of one side of a sum, and their total (None: not assessable)."""
-    cells = r.cells(table) or {}
-    spec = r.spec(table)
-    terms: list[Term] = []
+def _sum(values: dict[str, dict[str, Number | None]], places: Sequence[tuple[str, str]]) -> Number | None:
+    """The sum of the cells at ``places``, or None when one of them is absent or not a number."""
     total: Number = 0
     for row, col in places:
-        cell: Cell | None = cells.get(row, {}).get(col)
-        value = number(cell)
-        if value is None or cell is None:
+        value = values.get(row, {}).get(col)
+        if value is None:
             return None
-        label = f"{_row_label(r, table, row)} / {spec.columns[col].label}"
-        terms.append(Term(side=side, row=row, column=col, label=label, value=value, line=cell.line))  # type: ignore[arg-type]
         total += value
-    return terms, total
+    return total
 
 
-def _row_label(r: Report, table: str, row: str) -> str:
-    return r.where(table, row).row_label or row
+def _terms(r: Report, table: str, side: str, places: Sequence[tuple[str, str]]) -> list[Term]:
+    """The cells at ``places`` as terms of one side of a failed sum (made only for a finding)."""
+    cells = r.cells(table) or {}
+    spec = r.spec(table)
+    terms = []
+    for row, col in places:
+        cell = cells[row][col]
+        label = f"{r.where(table, row).row_label} / {spec.columns[col].label}"
+        terms.append(
+            Term(
+                side=side,
+                row=row,
+                column=col,
+                label=label,
+                value=r.values[table][row][col],
+                line=cell.line,
+            )
+        )
+    return terms
 
 
-def _hit(r: Report, table: str, row: str, col: str, left: tuple[list[Term], Number],
-         right: tuple[list[Term], Number], **params: object) -> Hit:
-    (lt, lv), (rt, rv) = left, right
-    at = (r.cells(table) or {}).get(row, {}).get(col)
-    loc = r.where(table, row, col, at)
+def _check(
+    r: Report, table: str, at: tuple[str, str], left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]
+) -> Hit | None:
+    """A hit at the cell ``at`` when both sides are readable and differ."""
+    values = r.values[table]
+    lv, rv = _sum(values, left), _sum(values, right)
+    if lv is None or rv is None or lv == rv:
+        return None
+    lt, rt = _terms(r, table, "left", left), _terms(r, table, "right", right)
+    row, col = at
+    loc = r.where(table, row, col, (r.cells(table) or {}).get(row, {}).get(col))
 
     def side(terms: list[Term]) -> str:
         return " + ".join(f"{t.label}（{fmt(t.value)}）" for t in terms)
 
-    return Hit(loc, {"table": TABLE_LABELS[table], "table_en": TABLE_EN[table], "row": loc.row_label,
-                     "column": loc.column_label, "left": side(lt), "right": side(rt), "left_sum": fmt(lv),
-                     "right_sum": fmt(rv), "diff": fmt(abs(lv - rv)), "row_id": row, "col_id": col, **params},
-               expected=rv, actual=lv, terms=(*lt, *rt))
+    return Hit(
+        loc,
+        {
+            "table": TABLE_LABELS[table],
+            "table_en": TABLE_EN[table],
+            "row": loc.row_label,
+            "column": loc.column_label,
+            "left": side(lt),
+            "right": side(rt),
+            "left_sum": fmt(lv),
+            "right_sum": fmt(rv),
+            "diff": fmt(abs(Decimal(lv) - Decimal(rv))),
+            "row_id": row,
+            "col_id": col,
+        },
+        expected=rv,
+        actual=lv,
+        terms=(*lt, *rt),
+    )
+
+
+def _add(values: Iterable[Number | None]) -> Number | None:
+    """The sum, or None when one of the values is not a number."""
+    total: Number = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _row_total(vals: dict[str, Number | None], cols: Sequence[str]) -> Number | None:
+    return _add(vals.get(col) for col in cols)
 
 
 def t3_balance(r: Report) -> Iterator[Hit]:
     """Per column: new_received + carried_over = total + carried_forward."""
-    if r.cells("t3") is None:
-        return
-    for col in T3_COLUMNS:
-        left = _terms(r, "t3", "left", [("new_received", col), ("carried_over", col)])
-        right = _terms(r, "t3", "right", [("total", col), ("carried_forward", col)])
-        if left and right and left[1] != right[1]:
-            yield _hit(r, "t3", "total", col, left, right)
+    values = r.values["t3"]
+    rows = [values.get(row, {}) for row in ("new_received", "carried_over", "total", "carried_forward")]
+    for col in T3_COLUMNS if r.r.tables.t3 is not None else ():
+        a, b, c, d = (vals.get(col) for vals in rows)
+        if a is None or b is None or c is None or d is None or a + b == c + d:
+            continue
+        hit = _check(
+            r,
+            "t3",
+            ("total", col),
+            [("new_received", col), ("carried_over", col)],
+            [("total", col), ("carried_forward", col)],
+        )
+        if hit:
+            yield hit
 
 
 def t3_rowsum(r: Report) -> Iterator[Hit]:
     """Per row: total = the six applicant columns."""
-    for row in r.cells("t3") or {}:
-        left = _terms(r, "t3", "left", [(row, "total")])
-        right = _terms(r, "t3", "right", [(row, c) for c in _T3_PARTS])
-        if left and right and left[1] != right[1]:
-            yield _hit(r, "t3", row, "total", left, right)
+    for row, vals in r.values["t3"].items():
+        total, parts = vals.get("total"), _row_total(vals, _T3_PARTS)
+        if total is None or parts is None or total == parts:
+            continue
+        hit = _check(r, "t3", (row, "total"), [(row, "total")], [(row, c) for c in _T3_PARTS])
+        if hit:
+            yield hit
 
 
 def t3_result_total(r: Report) -> Iterator[Hit]:
     """Per column: （七）总计 = the sum of every handling-result row of the table's template."""
-    if r.cells("t3") is None:
+    if r.r.tables.t3 is None:
         return
+    values = r.values["t3"]
     results = T3_RESULT_ROWS[r.template_of("t3")]
+    if any(row not in values for row in results) or "total" not in values:
+        return  # a missing row: TPL-ROW-MISSING stands instead
+    result_rows = [values[row] for row in results]
+    totals = values["total"]
     for col in T3_COLUMNS:
-        left = _terms(r, "t3", "left", [("total", col)])
-        right = _terms(r, "t3", "right", [(row, col) for row in results])
-        if left and right and left[1] != right[1]:
-            yield _hit(r, "t3", "total", col, left, right)
+        total = totals.get(col)
+        parts = _add(vals.get(col) for vals in result_rows)
+        if total is None or parts is None or parts == total:
+            continue
+        hit = _check(r, "t3", ("total", col), [("total", col)], [(row, col) for row in results])
+        if hit:
+            yield hit
 
 
 def t4_sum(r: Report) -> Iterator[Hit]:
     """Per group of table 四: total = upheld + corrected + other + pending."""
-    for group in r.cells("t4") or {}:
-        left = _terms(r, "t4", "left", [(group, "total")])
-        right = _terms(r, "t4", "right", [(group, c) for c in _T4_PARTS])
-        if left and right and left[1] != right[1]:
-            yield _hit(r, "t4", group, "total", left, right)
+    for group, vals in r.values["t4"].items():
+        total, parts = vals.get("total"), _row_total(vals, _T4_PARTS)
+        if total is None or parts is None or total == parts:
+            continue
+        hit = _check(r, "t4", (group, "total"), [(group, "total")], [(group, c) for c in _T4_PARTS])
+        if hit:
+            yield hit
 
 
 def t2_cross_year(r: Report) -> Iterator[Hit]:
@@ -106,16 +170,27 @@ def t2_cross_year(r: Report) -> Iterator[Hit]:
     for row in ("rules", "normative_docs"):
         if row not in prev.in_force or row not in cells:
             continue
-        issued, repealed, in_force = (number(cells[row].get(c)) for c in ("issued", "repealed", "in_force"))
+        issued, repealed, in_force = (r.values["t2"][row].get(c) for c in ("issued", "repealed", "in_force"))
         if issued is None or repealed is None or in_force is None:
             continue
         expected = prev.in_force[row] + issued - repealed
         if expected != in_force:
             loc = r.where("t2", row, "in_force", cells[row]["in_force"])
-            yield Hit(loc, {"row": loc.row_label, "row_id": row, "prev_year": prev.year,
-                            "prev": prev.in_force[row], "issued": fmt(issued), "repealed": fmt(repealed),
-                            "expected": fmt(expected), "actual": fmt(in_force)},
-                      expected=expected, actual=in_force)
+            yield Hit(
+                loc,
+                {
+                    "row": loc.row_label,
+                    "row_id": row,
+                    "prev_year": prev.year,
+                    "prev": prev.in_force[row],
+                    "issued": fmt(issued),
+                    "repealed": fmt(repealed),
+                    "expected": fmt(expected),
+                    "actual": fmt(in_force),
+                },
+                expected=expected,
+                actual=in_force,
+            )
 
 
 def t3_cross_year(r: Report) -> Iterator[Hit]:
@@ -128,10 +203,19 @@ def t3_cross_year(r: Report) -> Iterator[Hit]:
         if col not in prev.carried_forward:
             continue
         cell = cells["carried_over"].get(col)
-        value = number(cell)
+        value = r.values["t3"]["carried_over"].get(col)
         if value is not None and value != prev.carried_forward[col]:
             loc = r.where("t3", "carried_over", col, cell)
-            yield Hit(loc, {"row": loc.row_label, "column": loc.column_label, "col_id": col, "prev_year": prev.year,
-                            "prev": prev.carried_forward[col], "actual": fmt(value)},
-                      expected=prev.carried_forward[col], actual=value)
-
+            yield Hit(
+                loc,
+                {
+                    "row": loc.row_label,
+                    "column": loc.column_label,
+                    "col_id": col,
+                    "prev_year": prev.year,
+                    "prev": prev.carried_forward[col],
+                    "actual": fmt(value),
+                },
+                expected=prev.carried_forward[col],
+                actual=value,
+            )

@@ -57,3 +57,57 @@ def test_unreadable_upload_exits_1_and_says_why(tmp_path: Path) -> None:
 def test_help_works_for_every_command() -> None:
     assert run("--help").returncode == 0
     assert "--json" in run("parse", "--help").stdout
+
+
+def test_check_exit_status_follows_the_verdicts() -> None:
+    assert run("check", str(SEEDS[0]), str(SEEDS[3])).returncode == 0
+    assert run("check", str(SEEDS[0]), str(SEEDS[4])).returncode == 1
+
+
+def test_check_json_is_source_report_verdict() -> None:
+    result = run("check", "--json", "--office", "沈阳市辽中区蒲西街道办事处", "--year", "2020", str(SEEDS[4]))
+    assert result.returncode == 1
+    line = json.loads(result.stdout)
+    assert set(line) == {"source", "report", "verdict"}
+    assert line["verdict"]["status"] == "rejected"
+    finding = next(f for f in line["verdict"]["findings"] if f["rule"] == "T3-RESULT-TOTAL")
+    assert {"rule", "severity", "location", "expected", "actual", "message_zh", "message_en"} <= set(finding)
+    assert finding["location"]["table"] == "t3" and finding["location"]["column"] in ("natural_person", "total")
+    assert not any(
+        f["rule"].startswith("DOC-OFFICE") or f["rule"] == "DOC-YEAR-MISMATCH" for f in line["verdict"]["findings"]
+    )
+
+
+def test_check_declared_office_and_year_are_checked() -> None:
+    result = run("check", "--json", "--office", "城关镇人民政府", "--year", "2021", str(SEEDS[0]))
+    rules = {f["rule"] for f in json.loads(result.stdout)["verdict"]["findings"]}
+    assert {"DOC-OFFICE-MISMATCH", "DOC-YEAR-MISMATCH"} <= rules and result.returncode == 1
+
+
+def test_check_notice_prints_what_the_office_receives() -> None:
+    result = run("check", "--notice", str(SEEDS[4]))
+    assert "关于退回" in result.stdout and "如何修改和重新报送" in result.stdout
+
+
+def test_check_unreadable_upload_is_a_rejection(tmp_path: Path) -> None:
+    bad = tmp_path / "empty.txt"
+    bad.write_bytes(b"")
+    result = run("check", "--json", str(bad))
+    line = json.loads(result.stdout)
+    assert result.returncode == 1 and line["report"] is None
+    assert [f["rule"] for f in line["verdict"]["findings"]] == ["DOC-UNREADABLE"]
+
+
+def test_check_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run("check", "--lang", "fr", str(SEEDS[0])).returncode == 2
+    assert run("check", str(tmp_path / "nope.pdf")).returncode == 2
+
+
+def test_rules_lists_every_rule() -> None:
+    from services.validator import RULES
+
+    rows = json.loads(run("rules", "--json").stdout)
+    assert [r["id"] for r in rows] == [r.id for r in RULES]
+    assert all(r["message_zh"] and r["message_en"] and r["severity"] in ("error", "warning") for r in rows)
+    table = run("rules").stdout
+    assert all(r.id in table for r in RULES)
