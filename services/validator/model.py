@@ -56,6 +56,7 @@ class Rule:
 
 
 CellRef = tuple[str, str, str, Cell]  # table, row id, column id, cell
+_CANONICAL = {n: str(n) for n in range(1000)}  # how small counts are written
 
 
 class Report:
@@ -80,6 +81,7 @@ class Report:
         self._scan()
 
     def _scan(self) -> None:
+        attention, blank, unread = self.attention.append, self.blank.append, self.unread.append
         for table in ("t2", "t3", "t4"):
             rows = getattr(self.r.tables, table)
             values: dict[str, dict[str, Number | None]] = {}
@@ -94,25 +96,24 @@ class Report:
                     state = cell.state
                     if state == "read":
                         value = cell.value
-                        if type(value) is int:
-                            if value < 0:
-                                kind = columns[col].kind if col in columns else Kind.COUNT
-                                out[col] = value if kind is Kind.SIGNED else None
-                                self.attention.append((table, row_id, col, cell))
-                                continue
+                        if type(value) is not int:  # an amount: the unit rules look at each
                             out[col] = value
-                            if cell.raw != str(value):
-                                self.attention.append((table, row_id, col, cell))
+                            attention((table, row_id, col, cell))
+                        elif value < 0:
+                            kind = columns[col].kind if col in columns else Kind.COUNT
+                            out[col] = value if kind is Kind.SIGNED else None
+                            attention((table, row_id, col, cell))
                         else:
                             out[col] = value
-                            self.attention.append((table, row_id, col, cell))
+                            if cell.raw != _CANONICAL.get(value) and cell.raw != str(value):
+                                attention((table, row_id, col, cell))
                     elif state == "blank":
                         out[col] = 0
-                        self.blank.append((table, row_id, col, cell))
+                        blank((table, row_id, col, cell))
                     else:
                         out[col] = None
                         if state == "unread":
-                            self.unread.append((table, row_id, col, cell))
+                            unread((table, row_id, col, cell))
 
     def template_of(self, table: str) -> TemplateId:
         return self._templates[table]
