@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from services.parser import parse  # noqa: E402
 from tests.generator import SHAPES, Truth, truths  # noqa: E402
 
-HEAVY = {"docx", "pdf"}
+HEAVY = {"docx", "pdf", "docx_flat", "pdf_flat"}
 
 
 def corpus(n: int) -> list[Truth]:
@@ -77,7 +77,7 @@ def main() -> None:
             continue
         count = args.heavy if shape in HEAVY else args.n
         docs = [(fname, render(t)) for t in truths_[:count]]
-        n_pages = sum(pages(d) for _, d in docs) if shape == "pdf" else None
+        n_pages = sum(pages(d) for _, d in docs) if shape.startswith("pdf") and shape != "pdf_text" else None
         took = bench(docs, args.repeat if shape not in HEAVY else 1)
         rows.append((shape, len(docs), sum(len(d) for _, d in docs) / len(docs), took, n_pages))
     print(f"{'shape':24} {'docs':>5} {'avg KB':>7} {'docs/s':>9} {'µs/doc':>9} {'pages/s':>8}")

@@ -536,3 +536,72 @@ SHAPES: dict[str, tuple[str, Callable[[Truth], bytes]]] = {
     "docx": ("report.docx", render_docx),
     "pdf": ("report.pdf", render_pdf),
 }
+
+
+# --- the same layouts inside other containers: tables flattened to text -------------------
+
+
+def render_html_flat(t: Truth) -> bytes:
+    """An HTML page whose tables were flattened to text: a paragraph per table row."""
+    lines = render_pdf_text(t).decode().split("\n")
+    body = "\n".join(f"<p>{html.escape(line)}</p>" for line in lines if line.strip())
+    return f"<html><head><meta charset='utf-8'></head><body>{body}</body></html>".encode()
+
+
+def render_docx_flat(t: Truth) -> bytes:
+    """A Word document without tables: every table row typed as a paragraph."""
+    import docx
+
+    d = docx.Document()
+    for line in render_pdf_text(t).decode().split("\n"):
+        if line.strip():
+            d.add_paragraph(line)
+    buf = io.BytesIO()
+    d.save(buf)
+    return buf.getvalue()
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """Lines as a PDF lays them out: a row breaks between cells, prose anywhere."""
+    out: list[str] = []
+    while len(line) > width:
+        cut = line.rfind(" ", 0, width)
+        cut = width if cut <= 0 else cut
+        out.append(line[:cut])
+        line = line[cut:].lstrip(" ")
+    return [*out, line]
+
+
+def render_pdf_flat(t: Truth) -> bytes:
+    """A PDF with no ruled tables: rows as lines of text, cells split by spaces."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    y = A4[1] - 40
+    for line in render_pdf_text(t).decode().split("\n"):
+        if not line.strip():
+            continue
+        for part in _wrap(line, 60):
+            if y < 40:
+                c.showPage()
+                y = A4[1] - 40
+            c.setFont("STSong-Light", 8)
+            c.drawString(30, y, part)
+            y -= 11
+    c.save()
+    return buf.getvalue()
+
+
+SHAPES.update(
+    {
+        "html_flat": ("report.html", render_html_flat),
+        "docx_flat": ("report.docx", render_docx_flat),
+        "pdf_flat": ("report.pdf", render_pdf_flat),
+    }
+)
