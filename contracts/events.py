@@ -1,0 +1,111 @@
+"""The events on the Redis streams (../shared/spec/interfaces.md), one envelope for all.
+
+Every entry on a stream has one field, ``event``, holding the event as JSON. A portal in any
+language publishes a submission with a plain ``XADD intake:submissions * event <json>`` (see
+docs/wire.md). Event ids are derived from the submission id and a content hash, so that a
+redelivered entry yields the same event id and a duplicate is dropped downstream.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.notice import Notice
+from contracts.report import ParsedReport
+from contracts.verdict import Verdict
+
+Producer = Literal["portal", "parser", "validator", "notifier", "cli"]
+
+
+def event_id(kind: str, submission_id: str, content: str | bytes) -> str:
+    """A stable id: the same submission and content always give the same id."""
+    data = content.encode() if isinstance(content, str) else content
+    return f"{kind}:{submission_id}:{hashlib.sha256(data).hexdigest()[:16]}"
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    event_id: str
+    submission_id: str
+    office_id: str
+    occurred_at: dt.datetime
+    producer: Producer
+
+
+class SubmissionReceived(Envelope):
+    """An upload, as the portal publishes it: the bytes inline (base64) or a Redis key holding them."""
+
+    type: Literal["SubmissionReceived"] = "SubmissionReceived"
+    declared_year: int | None = None
+    file_name: str
+    media_type: str | None = None
+    sha256: str
+    size: int
+    content_b64: str | None = None
+    content_key: str | None = None  # claim check: a Redis key holding the bytes
+    submitted_at: dt.datetime
+
+    @model_validator(mode="after")
+    def _one_source(self) -> SubmissionReceived:
+        if (self.content_b64 is None) == (self.content_key is None):
+            raise ValueError("exactly one of content_b64 and content_key must be given")
+        return self
+
+
+class ReportParsed(Envelope):
+    type: Literal["ReportParsed"] = "ReportParsed"
+    declared_year: int | None = None
+    file_name: str
+    submitted_at: dt.datetime
+    report: ParsedReport
+
+
+class ReportJudged(Envelope):
+    type: Literal["ReportJudged"] = "ReportJudged"
+    declared_year: int | None = None
+    file_name: str
+    submitted_at: dt.datetime
+    verdict: Verdict
+    report: ParsedReport | None = None  # None when the upload could not be read at all
+
+
+class NoticeDelivered(Envelope):
+    type: Literal["NoticeDelivered"] = "NoticeDelivered"
+    channel: Literal["outbox", "email", "webhook"]
+    attempt: int = 1
+    destination: str
+    notice: Notice
+
+
+class NoticeFailed(Envelope):
+    type: Literal["NoticeFailed"] = "NoticeFailed"
+    channel: Literal["outbox", "email", "webhook", "none"]
+    attempt: int = 1
+    error: str
+
+
+Event = Annotated[
+    SubmissionReceived | ReportParsed | ReportJudged | NoticeDelivered | NoticeFailed, Field(discriminator="type")
+]
+
+
+class DeadLetter(BaseModel):
+    """An entry that could not be handled: the original, the error and how often it was delivered."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    stream: str
+    entry_id: str
+    group: str
+    consumer: str
+    deliveries: int
+    error: str
+    original: dict[str, str]
+    dead_at: dt.datetime

@@ -1,0 +1,260 @@
+"""Delivery we own, shared by the three services: consumer groups, batches, reclaim, dead letters.
+
+FastStream's Redis stream subscriber acks nothing it fails on, never retries or reclaims, keeps
+no delivery count and has no dead-letter stream (../shared/style.md §7), so the at-least-once
+loop lives here, on redis-py:
+
+- entries are read in bounded batches (``XREADGROUP COUNT``) and handled one by one;
+- a handled entry's outputs are published and the entry acked in one ``MULTI``: an output is
+  never published without its ack, nor acked without its output;
+- outputs are deduplicated by event id (``SET NX EX`` in a Lua script beside the ``XADD``), so a
+  redelivered entry never makes a second verdict or notice;
+- entries idle longer than ``min_idle_ms`` (a dead consumer's) are taken over with
+  ``XAUTOCLAIM`` on a timer; their delivery count comes from ``XPENDING``;
+- an entry that cannot be decoded goes to the dead-letter stream at once; one whose handler
+  fails goes there after ``max_deliveries``; either way with the original, the error and the
+  count, and is acked;
+- ``stop`` ends the loop between batches: what is in flight is finished and acked, what is left
+  stays pending for the next consumer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel
+
+from contracts.events import DeadLetter
+
+E = TypeVar("E")
+
+# Publish an output unless its event id was published before (the dedupe key expires after a TTL).
+_PUBLISH = """
+if redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then
+  redis.call('XADD', KEYS[1], '*', 'event', ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+class Undeliverable(Exception):
+    """Raised by a handler when an entry can never succeed (e.g. an office not in the registry)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    stream: str
+    event: BaseModel
+    event_id: str
+
+
+@dataclass(slots=True)
+class Result:
+    """What a handler asks to happen, atomically with the entry's ack."""
+
+    outputs: list[Output] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)  # e.g. a claim-check key, once consumed
+    sets: dict[str, str] = field(default_factory=dict)  # e.g. an accepted report's figures
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    stream: str
+    group: str
+    consumer: str
+    dead_stream: str = "intake:dead"
+    batch: int = 64
+    block_ms: int = 500
+    min_idle_ms: int = 15_000
+    reclaim_every_s: float = 2.0
+    max_deliveries: int = 5
+    dedupe_ttl_s: int = 7 * 24 * 3600
+
+
+@dataclass
+class Counts:
+    """What a worker did, for metrics and tests."""
+
+    handled: int = 0
+    failed: int = 0
+    dead: int = 0
+    reclaimed: int = 0
+    deduplicated: int = 0
+    published: int = 0
+
+
+class Worker(Generic[E]):
+    """One consumer of one stream: decode, handle, publish and ack, reclaim, dead-letter."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        settings: DeliverySettings,
+        decode: Callable[[dict[str, str]], E],
+        handle: Callable[[E], Awaitable[Result]],
+        on_entry: Callable[[str, float, E | None], None] | None = None,
+    ) -> None:
+        self.r = client
+        self.s = settings
+        self.decode = decode
+        self.handle = handle
+        self.on_entry = on_entry  # (outcome, seconds, event): metrics and the log line
+        self.counts = Counts()
+        self._publish = client.register_script(_PUBLISH)
+        self._last_reclaim = 0.0
+
+    async def ensure_group(self) -> None:
+        try:
+            await self.r.xgroup_create(self.s.stream, self.s.group, id="0", mkstream=True)
+        except aioredis.ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Until ``stop`` is set: own pending entries first, then new ones, reclaiming on a timer."""
+        await self.ensure_group()
+        await self._drain_own_pending(stop)
+        while not stop.is_set():
+            if time.monotonic() - self._last_reclaim >= self.s.reclaim_every_s:
+                await self.reclaim()
+            reply: Any = await self.r.xreadgroup(
+                self.s.group, self.s.consumer, {self.s.stream: ">"}, count=self.s.batch, block=self.s.block_ms
+            )
+            for _stream, entries in reply or []:
+                await self.process([(eid, fields, 1) for eid, fields in entries])
+
+    async def _drain_own_pending(self, stop: asyncio.Event) -> None:
+        """Entries this consumer name was given before a restart and never acked."""
+        start = "0"
+        while not stop.is_set():
+            reply: Any = await self.r.xreadgroup(
+                self.s.group, self.s.consumer, {self.s.stream: start}, count=self.s.batch
+            )
+            entries = reply[0][1] if reply else []
+            if not entries:
+                return
+            counts = await self._deliveries([eid for eid, _ in entries])
+            await self.process([(eid, fields, counts.get(eid, 1)) for eid, fields in entries])
+            start = entries[-1][0]
+
+    async def reclaim(self) -> int:
+        """Take over entries idle longer than ``min_idle_ms`` (their consumer is gone)."""
+        self._last_reclaim = time.monotonic()
+        claimed_total, cursor = 0, "0-0"
+        while True:
+            reply: Any = await self.r.xautoclaim(
+                self.s.stream, self.s.group, self.s.consumer, self.s.min_idle_ms, start_id=cursor, count=self.s.batch
+            )
+            cursor, claimed = reply[0], reply[1]
+            gone = reply[2] if len(reply) > 2 else []
+            if gone:  # trimmed from the stream while pending: nothing to do but ack
+                await self.r.xack(self.s.stream, self.s.group, *gone)
+            claimed = [(eid, fields) for eid, fields in claimed if fields]
+            if claimed:
+                counts = await self._deliveries([eid for eid, _ in claimed])
+                self.counts.reclaimed += len(claimed)
+                claimed_total += len(claimed)
+                await self.process([(eid, fields, counts.get(eid, 1)) for eid, fields in claimed])
+            if cursor in ("0-0", b"0-0"):
+                return claimed_total
+
+    async def _deliveries(self, ids: Sequence[str]) -> dict[str, int]:
+        rows: Any = await self.r.xpending_range(
+            self.s.stream, self.s.group, min=ids[0], max=ids[-1], count=len(ids), consumername=self.s.consumer
+        )
+        return {row["message_id"]: int(row["times_delivered"]) for row in rows}
+
+    async def process(self, entries: Sequence[tuple[str, dict[str, str], int]]) -> None:
+        """Handle a batch; publish every success with its ack in one transaction."""
+        done: list[tuple[str, Result]] = []
+        dead: list[tuple[str, dict[str, str], int, str]] = []
+        for eid, fields, deliveries in entries:
+            start = time.perf_counter()
+            try:
+                event = self.decode(fields)
+            except Exception as exc:  # anything that does not decode is poison: dead at once
+                dead.append((eid, fields, deliveries, f"cannot decode: {type(exc).__name__}: {exc}"))
+                self._note("undecodable", start, None)
+                continue
+            try:
+                result = await self.handle(event)
+            except Undeliverable as exc:
+                dead.append((eid, fields, deliveries, f"undeliverable: {exc}"))
+                self._note("undeliverable", start, event)
+                continue
+            except Exception as exc:
+                self.counts.failed += 1
+                if deliveries >= self.s.max_deliveries:
+                    dead.append((eid, fields, deliveries, f"{type(exc).__name__}: {exc}"))
+                    self._note("dead", start, event)
+                else:
+                    self._note("failed", start, event)  # stays pending; reclaimed and retried
+                continue
+            done.append((eid, result))
+            self._note("handled", start, event)
+        if done or dead:
+            await self._commit(done, dead)
+
+    def _note(self, outcome: str, start: float, event: E | None) -> None:
+        if self.on_entry is not None:
+            self.on_entry(outcome, time.perf_counter() - start, event)
+
+    async def _commit(self, done: list[tuple[str, Result]], dead: list[tuple[str, dict[str, str], int, str]]) -> None:
+        now = dt.datetime.now(dt.UTC)
+        pipe = self.r.pipeline(transaction=True)
+        published: list[Output] = []
+        for _eid, result in done:
+            for out in result.outputs:
+                key = f"intake:seen:{out.stream}:{out.event_id}"
+                await self._publish(
+                    keys=[out.stream, key], args=[out.event.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
+                )
+                published.append(out)
+            for key in result.delete:
+                pipe.delete(key)
+            for key, value in result.sets.items():
+                pipe.set(key, value)
+        for eid, fields, deliveries, error in dead:
+            letter = DeadLetter(
+                stream=self.s.stream,
+                entry_id=eid,
+                group=self.s.group,
+                consumer=self.s.consumer,
+                deliveries=deliveries,
+                error=error,
+                original=fields,
+                dead_at=now,
+            )
+            pipe.xadd(self.s.dead_stream, {"event": letter.model_dump_json()})
+        ids = [eid for eid, _ in done] + [d[0] for d in dead]
+        pipe.xack(self.s.stream, self.s.group, *ids)
+        replies = await pipe.execute()
+        flags = replies[: len(published)]
+        self.counts.published += sum(1 for f in flags if f == 1)
+        self.counts.deduplicated += sum(1 for f in flags if f != 1)
+        self.counts.handled += len(done)
+        self.counts.dead += len(dead)
+
+
+def json_fields(event: BaseModel) -> dict[str, str]:
+    """The stream entry for an event: one field, ``event``, the JSON."""
+    return {"event": event.model_dump_json()}
+
+
+def decoder(model: Any) -> Callable[[dict[str, str]], Any]:
+    """A decode function for entries holding ``event`` (JSON of ``model``)."""
+
+    def decode(fields: dict[str, str]) -> Any:
+        if "event" not in fields:
+            raise ValueError("no 'event' field")
+        return model.model_validate(json.loads(fields["event"]))
+
+    return decode

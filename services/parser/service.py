@@ -1,0 +1,61 @@
+"""The parser service: a submission in, a parsed report (or an unreadable verdict) out."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+from collections.abc import Awaitable, Callable
+
+import redis.asyncio as aioredis
+
+from contracts.events import ReportJudged, ReportParsed, SubmissionReceived, event_id
+from services.delivery import Output, Result
+from services.parser.core import parse
+from services.parser.errors import Reason, UnreadableUpload
+from services.parser.limits import Limits
+from services.streams import Settings
+from services.validator.core import unreadable
+
+
+def make_handler(
+    raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime]
+) -> Callable[[SubmissionReceived], Awaitable[Result]]:
+    """``raw`` is a client that does not decode responses (claim-check keys hold bytes)."""
+    limits = Limits(max_bytes=settings.max_upload_bytes)
+
+    async def handle(sub: SubmissionReceived) -> Result:
+        result = Result()
+        if sub.content_key is not None:
+            data: bytes | None = await raw.get(sub.content_key)  # type: ignore[assignment]
+            result.delete.append(sub.content_key)
+            if data is None:
+                data = b""  # expired or never written: judged unreadable (empty) below
+        else:
+            data = base64.b64decode(sub.content_b64 or "", validate=True)
+        common = {
+            "submission_id": sub.submission_id,
+            "office_id": sub.office_id,
+            "producer": "parser",
+            "declared_year": sub.declared_year,
+            "file_name": sub.file_name,
+            "submitted_at": sub.submitted_at,
+        }
+        try:
+            if hashlib.sha256(data).hexdigest() != sub.sha256:
+                raise UnreadableUpload(Reason.CORRUPT, "the upload's sha256 does not match the submission")
+            report = parse(data, sub.file_name, sub.media_type, limits)
+        except UnreadableUpload as exc:
+            verdict = unreadable(exc.reason, exc.detail, now())
+            judged = ReportJudged(
+                event_id=event_id("judged", sub.submission_id, sub.sha256), occurred_at=now(), verdict=verdict, **common
+            )
+            result.outputs.append(Output(settings.verdicts_stream, judged, judged.event_id))
+            return result
+        parsed = ReportParsed(
+            event_id=event_id("parsed", sub.submission_id, sub.sha256), occurred_at=now(), report=report, **common
+        )
+        result.outputs.append(Output(settings.parsed_stream, parsed, parsed.event_id))
+        return result
+
+    return handle

@@ -1,0 +1,143 @@
+"""Running the services: workers over the shared delivery loop, and publishing submissions."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from contracts.events import ReportJudged, ReportParsed, SubmissionReceived, event_id
+from services import registry as registry_mod
+from services.delivery import DeliverySettings, Worker, decoder
+from services.notifier import service as notifier
+from services.parser import service as parser
+from services.streams import Settings
+from services.validator import service as validator
+
+SERVICES = ("parser", "validator", "notifier")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def clients(settings: Settings) -> tuple[aioredis.Redis, aioredis.Redis]:
+    """A client for streams (decoded text) and one for upload bytes."""
+    text = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    raw = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
+    return text, raw
+
+
+def create_workers(
+    settings: Settings,
+    text: aioredis.Redis,
+    raw: aioredis.Redis,
+    names: Sequence[str] = SERVICES,
+    now: Callable[[], dt.datetime] = utcnow,
+    on_entry: Callable[[str, str, float, Any], None] | None = None,
+) -> list[Worker[Any]]:
+    registry = registry_mod.load(settings.offices_file)
+    workers: list[Worker[Any]] = []
+
+    def delivery(stream: str, group: str) -> DeliverySettings:
+        return DeliverySettings(
+            stream=stream,
+            group=group,
+            consumer=settings.consumer,
+            dead_stream=settings.dead_stream,
+            batch=settings.batch,
+            min_idle_ms=settings.min_idle_ms,
+            max_deliveries=settings.max_deliveries,
+        )
+
+    def note(service: str) -> Callable[[str, float, Any], None] | None:
+        if on_entry is None:
+            return None
+        return lambda outcome, seconds, event: on_entry(service, outcome, seconds, event)
+
+    for name in names:
+        if name == "parser":
+            workers.append(
+                Worker(
+                    text,
+                    delivery(settings.submissions_stream, "parser"),
+                    decoder(SubmissionReceived),
+                    parser.make_handler(raw, settings, now),
+                    note("parser"),
+                )
+            )
+        elif name == "validator":
+            workers.append(
+                Worker(
+                    text,
+                    delivery(settings.parsed_stream, "validator"),
+                    decoder(ReportParsed),
+                    validator.make_handler(text, settings, lambda: registry, now),
+                    note("validator"),
+                )
+            )
+        elif name == "notifier":
+            workers.append(
+                Worker(
+                    text,
+                    delivery(settings.verdicts_stream, "notifier"),
+                    decoder(ReportJudged),
+                    notifier.make_handler(settings, lambda: registry, now),
+                    note("notifier"),
+                )
+            )
+        else:
+            raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+    return workers
+
+
+async def run_workers(workers: Sequence[Worker[Any]], stop: asyncio.Event) -> None:
+    await asyncio.gather(*(w.run(stop) for w in workers))
+
+
+async def submit(
+    text: aioredis.Redis,
+    raw: aioredis.Redis,
+    settings: Settings,
+    data: bytes,
+    file_name: str,
+    office_id: str,
+    declared_year: int | None = None,
+    media_type: str | None = None,
+    submission_id: str | None = None,
+) -> SubmissionReceived:
+    """Publish one submission exactly as the portal would (bytes inline, or by claim check)."""
+    if len(data) > settings.max_upload_bytes:
+        raise ValueError(f"the upload is {len(data)} bytes, over the limit of {settings.max_upload_bytes}")
+    submission_id = submission_id or uuid.uuid4().hex
+    digest = hashlib.sha256(data).hexdigest()
+    fields: dict[str, Any] = {}
+    if len(data) <= settings.inline_max_bytes:
+        fields["content_b64"] = base64.b64encode(data).decode()
+    else:
+        key = f"{settings.key_prefix}:upload:{submission_id}"
+        await raw.set(key, data, ex=7 * 24 * 3600)
+        fields["content_key"] = key
+    now = utcnow()
+    sub = SubmissionReceived(
+        event_id=event_id("submitted", submission_id, digest),
+        submission_id=submission_id,
+        office_id=office_id,
+        occurred_at=now,
+        producer="cli",
+        declared_year=declared_year,
+        file_name=file_name,
+        media_type=media_type,
+        sha256=digest,
+        size=len(data),
+        submitted_at=now,
+        **fields,
+    )
+    await text.xadd(settings.submissions_stream, {"event": sub.model_dump_json()})
+    return sub

@@ -1,0 +1,288 @@
+"""The three services on a real Redis, in one process: seeds end to end, the wire format, poison
+entries, a dead consumer's entries reclaimed, duplicates dropped, claim checks."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from contracts.events import SubmissionReceived
+from services.delivery import DeliverySettings, Result, Worker, decoder
+from services.runtime import clients, create_workers, run_workers, submit
+from services.streams import Settings
+from tests.conftest import SEEDS, truth_of
+
+ROOT = Path(__file__).resolve().parents[2]
+OFFICES = {"000": "xigong", "001": "xianfeng", "002": "xiguan", "003": "gongren", "004": "puxi"}
+
+
+def make_settings(redis_url: str, prefix: str, tmp_path: Path, **kw: Any) -> Settings:
+    return Settings(
+        redis_url=redis_url,
+        offices_file=str(ROOT / "samples" / "offices.yaml"),
+        outbox_dir=str(tmp_path / "outbox"),
+        submissions_stream=f"{prefix}:submissions",
+        parsed_stream=f"{prefix}:parsed",
+        verdicts_stream=f"{prefix}:verdicts",
+        notices_stream=f"{prefix}:notices",
+        dead_stream=f"{prefix}:dead",
+        key_prefix=prefix,
+        consumer="test-1",
+        min_idle_ms=200,
+        **kw,
+    )
+
+
+async def wait_for(stream: str, client: aioredis.Redis, count: int, seconds: float = 20) -> list[dict[str, Any]]:
+    deadline = asyncio.get_running_loop().time() + seconds
+    while True:
+        entries = await client.xrange(stream)
+        if len(entries) >= count or asyncio.get_running_loop().time() > deadline:
+            return [json.loads(fields["event"]) for _, fields in entries]
+        await asyncio.sleep(0.05)
+
+
+class Running:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.text, self.raw = clients(settings)
+        self.stop = asyncio.Event()
+        self.workers = create_workers(settings, self.text, self.raw)
+        self.task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Running:
+        self.task = asyncio.create_task(run_workers(self.workers, self.stop))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.stop.set()
+        assert self.task is not None
+        await asyncio.wait_for(self.task, 10)
+        await self.text.aclose()
+        await self.raw.aclose()
+
+
+def run(coro: Callable[[], Awaitable[None]]) -> None:
+    asyncio.run(coro())
+
+
+def test_each_seed_reaches_its_truth_end_to_end(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        async with Running(make_settings(redis_url, prefix, tmp_path)) as p:
+            for seed in SEEDS:
+                await submit(
+                    p.text,
+                    p.raw,
+                    p.settings,
+                    seed.read_bytes(),
+                    seed.name,
+                    OFFICES[seed.name[:3]],
+                    submission_id=seed.stem,
+                )
+            verdicts = await wait_for(p.settings.verdicts_stream, p.text, len(SEEDS))
+            notices = await wait_for(p.settings.notices_stream, p.text, 3)
+        by_id = {v["submission_id"]: v for v in verdicts}
+        assert len(by_id) == len(SEEDS)
+        for seed in SEEDS:
+            truth = truth_of(seed)
+            verdict = by_id[seed.stem]["verdict"]
+            rules = {f["rule"] for f in verdict["findings"]}
+            assert verdict["status"] == truth["verdict"], seed.name
+            assert set(truth["must_include"]) <= rules
+            assert "DOC-OFFICE-MISMATCH" not in rules
+        rejected = {s.stem for s in SEEDS if truth_of(s)["verdict"] == "rejected"}
+        assert {n["submission_id"] for n in notices} == rejected
+        text = (tmp_path / "outbox" / "puxi" / f"{SEEDS[4].stem}.txt").read_text(encoding="utf-8")
+        assert text.startswith("Subject: 关于退回《沈阳市辽中区蒲西街道办事处2020年政府信息公开工作年度报告》的通知")
+
+    run(body)
+
+
+def test_a_portal_publishes_with_a_plain_xadd(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    """The wire format of docs/wire.md, written by hand as a portal in any language would."""
+    import redis
+
+    async def body() -> None:
+        async with Running(make_settings(redis_url, prefix, tmp_path)) as p:
+            data = SEEDS[0].read_bytes()
+            event = {
+                "schema_version": 1,
+                "type": "SubmissionReceived",
+                "event_id": "portal-1",
+                "submission_id": "portal-1",
+                "office_id": "xigong",
+                "occurred_at": "2021-01-20T08:00:00Z",
+                "producer": "portal",
+                "declared_year": 2020,
+                "file_name": "report.txt",
+                "media_type": "text/plain",
+                "sha256": hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+                "content_b64": base64.b64encode(data).decode(),
+                "submitted_at": "2021-01-20T08:00:00Z",
+            }
+            plain = redis.Redis.from_url(redis_url)
+            plain.xadd(p.settings.submissions_stream, {"event": json.dumps(event)})
+            [verdict] = await wait_for(p.settings.verdicts_stream, p.text, 1)
+        assert verdict["submission_id"] == "portal-1" and verdict["verdict"]["status"] == "accepted"
+
+    run(body)
+
+
+def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path, max_deliveries=3)
+        text, raw = clients(settings)
+        calls: dict[str, int] = {}
+
+        async def handle(sub: SubmissionReceived) -> Result:
+            calls[sub.submission_id] = calls.get(sub.submission_id, 0) + 1
+            if sub.submission_id == "always-raises":
+                raise RuntimeError("handler bug")
+            return Result()
+
+        worker = Worker(
+            text,
+            DeliverySettings(
+                stream=settings.submissions_stream,
+                group="g",
+                consumer="c1",
+                dead_stream=settings.dead_stream,
+                min_idle_ms=50,
+                reclaim_every_s=0.05,
+                max_deliveries=3,
+            ),
+            decoder(SubmissionReceived),
+            handle,
+        )
+        await text.xadd(settings.submissions_stream, {"event": "{not json"})
+        await text.xadd(settings.submissions_stream, {"event": json.dumps({"type": "SubmissionReceived"})})
+        await text.xadd(settings.submissions_stream, {"other": "field"})
+        for sid in ("good-1", "always-raises", "good-2"):
+            await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=sid)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        dead = await wait_for(settings.dead_stream, text, 4, seconds=10)
+        stop.set()
+        await task
+        errors = sorted(d["error"].split(":")[0] for d in dead)
+        assert errors == ["RuntimeError", "cannot decode", "cannot decode", "cannot decode"]
+        raised = next(d for d in dead if d["error"].startswith("RuntimeError"))
+        assert raised["deliveries"] == 3 and calls["always-raises"] == 3
+        assert json.loads(raised["original"]["event"])["submission_id"] == "always-raises"
+        assert calls["good-1"] == calls["good-2"] == 1
+        assert await text.xpending(settings.submissions_stream, "g") == {
+            "pending": 0,
+            "min": None,
+            "max": None,
+            "consumers": [],
+        }
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_a_dead_consumers_entries_are_reclaimed_and_judged_once(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        for k in range(30):
+            await submit(
+                text, raw, settings, SEEDS[k % 5].read_bytes(), "r.txt", OFFICES[f"00{k % 5}"], submission_id=f"s{k}"
+            )
+        # a parser that read 30 entries and died without acking them
+        await text.xgroup_create(settings.submissions_stream, "parser", id="0", mkstream=True)
+        await text.xreadgroup("parser", "crashed", {settings.submissions_stream: ">"}, count=30)
+        await asyncio.sleep(0.3)  # longer than min_idle_ms
+        async with Running(settings) as p:
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 30)
+            await asyncio.sleep(0.5)
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 30)
+        assert sorted(v["submission_id"] for v in verdicts) == sorted(f"s{k}" for k in range(30))
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_a_redelivered_entry_makes_no_second_verdict(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        sub = await submit(text, raw, settings, SEEDS[4].read_bytes(), "r.txt", "puxi", submission_id="twice")
+        await text.xadd(settings.submissions_stream, {"event": sub.model_dump_json()})  # the portal retried
+        async with Running(settings) as p:
+            await wait_for(settings.notices_stream, p.text, 1)
+            await asyncio.sleep(0.5)
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 1)
+            notices = await wait_for(settings.notices_stream, p.text, 1)
+            parser = p.workers[0]
+        assert len(verdicts) == 1 and len(notices) == 1
+        assert parser.counts.handled == 2 and parser.counts.deduplicated == 1
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_a_large_upload_travels_by_claim_check(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path, inline_max_bytes=1000)
+        async with Running(settings) as p:
+            sub = await submit(p.text, p.raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong")
+            assert sub.content_key is not None and sub.content_b64 is None
+            [verdict] = await wait_for(settings.verdicts_stream, p.text, 1)
+            assert verdict["verdict"]["status"] == "accepted"
+            assert await p.raw.exists(sub.content_key) == 0  # deleted with the ack
+
+    run(body)
+
+
+def test_an_office_missing_from_the_registry_goes_to_dead_letters(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        async with Running(settings) as p:
+            await submit(p.text, p.raw, settings, SEEDS[4].read_bytes(), "r.txt", "nobody", submission_id="x")
+            [dead] = await wait_for(settings.dead_stream, p.text, 1)
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 1)
+        assert "not in the office registry" in dead["error"] and dead["stream"] == settings.verdicts_stream
+        assert verdicts[0]["verdict"]["status"] == "rejected"
+        assert not (tmp_path / "outbox" / "nobody").exists()
+
+    run(body)
+
+
+def test_cross_year_figures_are_kept_from_accepted_reports(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        last_year = (
+            SEEDS[0]
+            .read_text(encoding="utf-8")
+            .replace("2020", "2019")
+            .replace("四、结转下年度继续办理 0 0 0 0 0 0 0", "四、结转下年度继续办理 2 0 0 0 0 0 2")
+            .replace("（七）总计 0 0 0 0 0 0 0", "（七）总计 0 0 0 0 0 0 0")
+        )
+        last_year = last_year.replace(
+            "二、上年结转政府信息公开申请数量 0 0 0 0 0 0 0", "二、上年结转政府信息公开申请数量 2 0 0 0 0 0 2"
+        )
+        async with Running(settings) as p:
+            await submit(p.text, p.raw, settings, last_year.encode(), "2019.txt", "xigong", submission_id="y2019")
+            first = await wait_for(settings.verdicts_stream, p.text, 1)
+            assert first[0]["verdict"]["status"] == "accepted", first[0]["verdict"]["findings"]
+            await submit(p.text, p.raw, settings, SEEDS[0].read_bytes(), "2020.txt", "xigong", submission_id="y2020")
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 2)
+        second = next(v for v in verdicts if v["submission_id"] == "y2020")["verdict"]
+        assert {(f["rule"], f["location"]["column"]) for f in second["findings"]} == {
+            ("T3-CROSS-YEAR", "natural_person"),
+            ("T3-CROSS-YEAR", "total"),
+        }
+
+    run(body)
