@@ -1,0 +1,186 @@
+"""``intake serve``, ``intake submit`` and ``intake demo``: the pipeline on Redis streams."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from contracts.events import ReportJudged
+from services.cli.app import app, err, out_console, read_file
+from services.cli.check import findings_table
+from services.runtime import SERVICES, clients, create_workers, run_workers, submit
+from services.streams import Settings
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+
+@app.command("serve")
+def serve_cmd(
+    service: Annotated[str, typer.Argument(help="parser, validator, notifier or all")],
+) -> None:
+    """Run service(s) against INTAKE_REDIS_URL until SIGTERM/SIGINT, then finish what is in flight and exit."""
+    names = SERVICES if service == "all" else (service,)
+    if any(n not in SERVICES for n in names):
+        err.print(f"intake: unknown service {service!r}; choose parser, validator, notifier or all", markup=False)
+        raise typer.Exit(2)
+    settings = Settings()
+
+    async def main() -> None:
+        text, raw = clients(settings)
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        workers = create_workers(settings, text, raw, names)
+        err.print(
+            f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}",
+            markup=False,
+            highlight=False,
+        )
+        await run_workers(workers, stop)
+        await text.aclose()
+        await raw.aclose()
+
+    asyncio.run(main())
+
+
+async def _wait_verdict(settings: Settings, text: Any, submission_id: str, since: str, seconds: float) -> dict | None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + seconds
+    last = since
+    while time.monotonic() < deadline:
+        reply = await text.xread({settings.verdicts_stream: last}, count=100, block=200)
+        for _stream, entries in reply or []:
+            for eid, fields in entries:
+                last = eid
+                event = json.loads(fields["event"])
+                if event.get("submission_id") == submission_id:
+                    return event  # type: ignore[no-any-return]
+    return None
+
+
+@app.command("submit")
+def submit_cmd(
+    file: Annotated[Path, typer.Argument(help="The upload.")],
+    office: Annotated[str, typer.Option(help="The submitting office's id (office registry).")],
+    year: Annotated[int | None, typer.Option(help="The declared report year.")] = None,
+    wait: Annotated[float | None, typer.Option(help="Wait this many seconds for the verdict and print it.")] = None,
+) -> None:
+    """Publish one submission exactly as the portal would; print its id (and, with --wait, the verdict).
+
+    Exit status: 0 submitted (or accepted); 1 rejected; 2 usage error; 3 no verdict in time.
+    """
+    data = read_file(file)
+    if data is None:
+        raise typer.Exit(2)
+    settings = Settings()
+
+    async def main() -> int:
+        text, raw = clients(settings)
+        try:
+            last = await text.xrevrange(settings.verdicts_stream, count=1)
+            since = last[0][0] if last else "0-0"  # verdicts after this entry may be ours
+            sub = await submit(text, raw, settings, data, file.name, office, year)
+            print(sub.submission_id)
+            if wait is None:
+                return 0
+            verdict = await _wait_verdict(settings, text, sub.submission_id, since, wait)
+            if verdict is None:
+                err.print(f"intake: no verdict for {sub.submission_id} within {wait:g} s", markup=False)
+                return 3
+            print(json.dumps(verdict["verdict"], ensure_ascii=False))
+            return 0 if verdict["verdict"]["status"] == "accepted" else 1
+        except ValueError as exc:
+            err.print(f"intake: {exc}", markup=False)
+            return 2
+        finally:
+            await text.aclose()
+            await raw.aclose()
+
+    raise typer.Exit(asyncio.run(main()))
+
+
+def _embedded_redis() -> str:
+    """fakeredis' TCP server on a free loopback port: the demo's broker when none is configured."""
+    from fakeredis import TcpFakeServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"redis://127.0.0.1:{port}/0"
+
+
+@app.command("demo")
+def demo_cmd(
+    outbox: Annotated[
+        Path | None, typer.Option(help="Where notices are delivered (default: a temporary folder).")
+    ] = None,
+) -> None:
+    """The whole pipeline in one process: submit the bundled samples, print each verdict and notice."""
+    url = os.environ.get("INTAKE_REDIS_URL") or _embedded_redis()
+    folder = outbox or Path(tempfile.mkdtemp(prefix="intake-outbox-"))
+    settings = Settings(
+        redis_url=url, offices_file=str(SAMPLES / "offices.yaml"), outbox_dir=str(folder), consumer="demo"
+    )
+    reports = sorted((SAMPLES / "reports").iterdir())
+    out = out_console()
+
+    async def main() -> None:
+        text, raw = clients(settings)
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_workers(create_workers(settings, text, raw), stop))
+        start = await text.xrevrange(settings.verdicts_stream, count=1)
+        since = start[0][0] if start else "0-0"
+        ids = {}
+        for path in reports:
+            office, year = path.stem.rsplit("-", 1)
+            sub = await submit(text, raw, settings, path.read_bytes(), path.name, office, int(year))
+            ids[sub.submission_id] = path.name
+        out.print(f"submitted {len(ids)} sample reports to {escape(url)}; waiting for verdicts…")
+        verdicts: dict[str, ReportJudged] = {}
+        deadline = time.monotonic() + 60
+        last = since
+        while len(verdicts) < len(ids) and time.monotonic() < deadline:
+            reply = await text.xread({settings.verdicts_stream: last}, count=100, block=200)
+            for _s, entries in reply or []:
+                for eid, fields in entries:
+                    last = eid
+                    judged = ReportJudged.model_validate_json(fields["event"])
+                    if judged.submission_id in ids:
+                        verdicts[judged.submission_id] = judged
+        await asyncio.sleep(0.5)  # let the notifier finish the last notices
+        stop.set()
+        await task
+        for sid, name in ids.items():
+            judged = verdicts.get(sid)
+            if judged is None:
+                out.print(f"[red]{escape(name)}: no verdict[/]")
+                continue
+            findings_table(out, f"{name} ({judged.office_id})", judged.verdict, "zh")
+            notice = folder / judged.office_id / f"{sid}.txt"
+            if notice.exists():
+                out.print(f"\n[bold]notice delivered to the outbox ({escape(str(notice))}):[/]\n")
+                out.print(notice.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
+        await text.aclose()
+        await raw.aclose()
+        if len(verdicts) < len(ids):
+            sys.exit(1)
+
+    asyncio.run(main())

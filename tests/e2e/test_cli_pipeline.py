@@ -1,0 +1,109 @@
+"""The services as processes: ``intake serve all`` on a real Redis, fed by ``intake submit --wait``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.conftest import SEEDS, truth_of
+
+ROOT = Path(__file__).resolve().parents[2]
+INTAKE = [sys.executable, "-m", "services.cli"]
+OFFICES = {"000": "xigong", "001": "xianfeng", "002": "xiguan", "003": "gongren", "004": "puxi"}
+
+
+def env_for(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    env.update(
+        {
+            "INTAKE_REDIS_URL": redis_url,
+            "INTAKE_OFFICES_FILE": str(ROOT / "samples" / "offices.yaml"),
+            "INTAKE_OUTBOX_DIR": str(tmp_path / "outbox"),
+            "INTAKE_KEY_PREFIX": prefix,
+            **{
+                f"INTAKE_{s.upper()}_STREAM": f"{prefix}:{s}"
+                for s in ("submissions", "parsed", "verdicts", "notices", "dead")
+            },
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def served(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+    env = env_for(redis_url, prefix, tmp_path)
+    proc = subprocess.Popen(
+        [*INTAKE, "serve", "all"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    client = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + 20
+    while not client.exists(f"{prefix}:verdicts") and time.monotonic() < deadline:  # groups made: ready
+        time.sleep(0.05)
+    yield proc, env
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def test_serve_all_and_submit_wait_give_the_seeds_their_truth(served) -> None:  # type: ignore[no-untyped-def]
+    _, env = served
+    for seed in SEEDS:
+        result = subprocess.run(
+            [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "20"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        expected = 0 if truth_of(seed)["verdict"] == "accepted" else 1
+        assert result.returncode == expected, (seed.name, result.stdout, result.stderr)
+        assert len(result.stdout.splitlines()) == 2  # the submission id, then the verdict
+
+
+def test_sigterm_drains_and_exits_cleanly(served) -> None:  # type: ignore[no-untyped-def]
+    proc, env = served
+    subprocess.run(
+        [*INTAKE, "submit", str(SEEDS[0]), "--office", "xigong"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert "Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+
+
+def test_submit_wait_times_out_with_status_3(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    env = env_for(redis_url, prefix, tmp_path)  # nothing serving
+    result = subprocess.run(
+        [*INTAKE, "submit", str(SEEDS[0]), "--office", "xigong", "--wait", "0.5"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 3 and "no verdict" in result.stderr
+
+
+def test_demo_runs_on_its_embedded_broker(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    result = subprocess.run(
+        [*INTAKE, "demo", "--outbox", str(tmp_path)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("accepted") >= 2 and result.stdout.count("rejected") >= 3
+    assert result.stdout.count("关于退回") == 3
+    assert len(list(tmp_path.glob("*/*.txt"))) == 3
