@@ -12,9 +12,29 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from contracts.events import (
+    DeadLetter,
+    NoticeDelivered,
+    NoticeFailed,
+    ReportJudged,
+    ReportParsed,
+    SubmissionReceived,
+)
+from contracts.notice import Notice
 from contracts.report import ParsedReport
+from contracts.verdict import Verdict
 
-MODELS: dict[str, type[BaseModel]] = {"parsed_report": ParsedReport}
+MODELS: dict[str, type[BaseModel]] = {
+    "parsed_report": ParsedReport,
+    "verdict": Verdict,
+    "notice": Notice,
+    "submission_received": SubmissionReceived,
+    "report_parsed": ReportParsed,
+    "report_judged": ReportJudged,
+    "notice_delivered": NoticeDelivered,
+    "notice_failed": NoticeFailed,
+    "dead_letter": DeadLetter,
+}
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schema"
 
 

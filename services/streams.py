@@ -28,3 +28,5 @@ class Settings(BaseSettings):
     inline_max_bytes: int = 256 * 1024  # larger uploads travel by claim check
     max_upload_bytes: int = 16 * 1024 * 1024
     key_prefix: str = "intake"
+    metrics_port: int | None = 9464  # /metrics, /healthz, /readyz; 0 or unset env with none: off
+    metrics_host: str = "0.0.0.0"

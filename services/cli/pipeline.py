@@ -20,6 +20,7 @@ from rich.markup import escape
 from contracts.events import ReportJudged
 from services.cli.app import app, err, out_console, read_file
 from services.cli.check import findings_table
+from services.observability import Metrics, StreamCollector, configure_logging, serve_http
 from services.runtime import SERVICES, clients, create_workers, run_workers, submit
 from services.streams import Settings
 
@@ -42,14 +43,21 @@ def serve_cmd(
         err.print(f"intake: unknown service {service!r}; choose parser, validator, notifier or all", markup=False)
         raise typer.Exit(2)
     settings = Settings()
+    configure_logging()
+    metrics = Metrics()
 
     async def main() -> None:
         text, raw = clients(settings)
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        workers = create_workers(settings, text, raw, names)
+        workers = create_workers(settings, text, raw, names, on_entry=metrics.on_entry)
+        where = ""
+        if settings.metrics_port:
+            collector = StreamCollector(settings.redis_url, list(zip(names, workers, strict=True)))
+            serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
+            where = f", metrics on :{settings.metrics_port}"
         err.print(
-            f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}",
+            f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}{where}",
             markup=False,
             highlight=False,
         )
@@ -93,7 +101,7 @@ def submit_cmd(
     async def main() -> int:
         text, raw = clients(settings)
         try:
-            last = await text.xrevrange(settings.verdicts_stream, count=1)
+            last: Any = await text.xrevrange(settings.verdicts_stream, count=1)
             since = last[0][0] if last else "0-0"  # verdicts after this entry may be ours
             sub = await submit(text, raw, settings, data, file.name, office, year)
             print(sub.submission_id)
@@ -141,12 +149,20 @@ def demo_cmd(
     )
     reports = sorted((SAMPLES / "reports").iterdir())
     out = out_console()
+    configure_logging(json_lines=True)
+    metrics = Metrics()
 
     async def main() -> None:
         text, raw = clients(settings)
         stop = asyncio.Event()
-        task = asyncio.create_task(run_workers(create_workers(settings, text, raw), stop))
-        start = await text.xrevrange(settings.verdicts_stream, count=1)
+        workers = create_workers(settings, text, raw, on_entry=metrics.on_entry)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        serve_http(metrics, StreamCollector(url, list(zip(SERVICES, workers, strict=True))), port, "127.0.0.1")
+        out.print(f"metrics served at http://127.0.0.1:{port}/metrics while the demo runs")
+        task = asyncio.create_task(run_workers(workers, stop))
+        start: Any = await text.xrevrange(settings.verdicts_stream, count=1)
         since = start[0][0] if start else "0-0"
         ids = {}
         for path in reports:
@@ -158,13 +174,13 @@ def demo_cmd(
         deadline = time.monotonic() + 60
         last = since
         while len(verdicts) < len(ids) and time.monotonic() < deadline:
-            reply = await text.xread({settings.verdicts_stream: last}, count=100, block=200)
+            reply: Any = await text.xread({settings.verdicts_stream: last}, count=100, block=200)
             for _s, entries in reply or []:
                 for eid, fields in entries:
                     last = eid
-                    judged = ReportJudged.model_validate_json(fields["event"])
-                    if judged.submission_id in ids:
-                        verdicts[judged.submission_id] = judged
+                    event = ReportJudged.model_validate_json(fields["event"])
+                    if event.submission_id in ids:
+                        verdicts[event.submission_id] = event
         await asyncio.sleep(0.5)  # let the notifier finish the last notices
         stop.set()
         await task

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -107,3 +108,45 @@ def test_demo_runs_on_its_embedded_broker(tmp_path: Path) -> None:
     assert result.stdout.count("accepted") >= 2 and result.stdout.count("rejected") >= 3
     assert result.stdout.count("关于退回") == 3
     assert len(list(tmp_path.glob("*/*.txt"))) == 3
+
+
+def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**env_for(redis_url, prefix, tmp_path), "INTAKE_METRICS_PORT": str(port), "INTAKE_METRICS_HOST": "127.0.0.1"}
+    proc = subprocess.Popen(
+        [*INTAKE, "serve", "all"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        for seed in (SEEDS[0], SEEDS[4]):
+            subprocess.run(
+                [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "20"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                timeout=60,
+            )
+        time.sleep(0.5)
+
+        def get(path: str) -> tuple[int, str]:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+                return resp.status, resp.read().decode()
+
+        assert get("/healthz")[0] == 200 and get("/readyz")[0] == 200
+        _, text = get("/metrics")
+        assert 'intake_entries_total{outcome="handled",service="parser"} 2.0' in text
+        assert 'intake_verdicts_total{status="rejected"} 1.0' in text
+        assert 'intake_findings_total{rule="T3-BALANCE",severity="error"} 2.0' in text
+        assert f'intake_stream_pending{{group="validator",stream="{prefix}:parsed"}} 0.0' in text
+        assert "intake_stream_lag" in text and "intake_stream_oldest_pending_age_seconds" in text
+        assert 'intake_published_total{service="notifier"} 1.0' in text and "intake_build_info" in text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
+    lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]  # type: ignore[union-attr]
+    assert sum(1 for line in lines if line["event"] == "entry") == 6  # one line per handled entry
+    assert all(line["submission_id"] and line["office_id"] for line in lines if line["event"] == "entry")

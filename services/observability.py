@@ -1,0 +1,180 @@
+"""Metrics, health endpoints and the one log line per handled entry, for every service.
+
+Metric names follow ``intake_<noun>_total`` / ``intake_<noun>_duration_seconds``; labels are of
+low cardinality (service, stream, group, outcome, status, rule), never a submission id. The
+delivery counters are read from the live workers at scrape time, and the stream gauges (lag,
+pending, age of the oldest pending entry) from XINFO/XPENDING, so a scrape always tells the
+truth about Redis rather than what a service last remembered.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import redis
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.registry import Collector
+
+from services.delivery import Worker
+
+try:
+    VERSION = version("intake")
+except PackageNotFoundError:  # pragma: no cover - running from a checkout without install
+    VERSION = "0"
+
+
+def configure_logging(json_lines: bool | None = None) -> None:
+    """structlog once per process: ISO timestamps, context vars merged, JSON when not a tty."""
+    json_lines = not sys.stderr.isatty() if json_lines is None else json_lines
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines else structlog.dev.ConsoleRenderer(),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
+class Metrics:
+    """The metrics of one process (one or all three services)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.entries = Counter(
+            "intake_entries_total",
+            "Entries handled, by service and outcome",
+            ["service", "outcome"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "intake_handle_duration_seconds",
+            "Time to handle one entry",
+            ["service"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+            registry=self.registry,
+        )
+        self.verdicts = Counter("intake_verdicts_total", "Verdicts by status", ["status"], registry=self.registry)
+        self.findings = Counter(
+            "intake_findings_total", "Findings by rule", ["rule", "severity"], registry=self.registry
+        )
+        self.log = structlog.get_logger("intake")
+
+    def on_entry(self, service: str, outcome: str, seconds: float, event: Any) -> None:
+        """One handled entry: count it, time it, and write its one log line."""
+        self.entries.labels(service, outcome).inc()
+        self.duration.labels(service).observe(seconds)
+        verdict = getattr(event, "verdict", None) if service == "notifier" else None
+        if verdict is not None and outcome == "handled":
+            self.verdicts.labels(verdict.status).inc()
+            for f in verdict.findings:
+                self.findings.labels(f.rule, f.severity).inc()
+        self.log.info(
+            "entry",
+            service=service,
+            outcome=outcome,
+            ms=round(seconds * 1000, 2),
+            submission_id=getattr(event, "submission_id", None),
+            office_id=getattr(event, "office_id", None),
+            event_id=getattr(event, "event_id", None),
+        )
+
+
+class StreamCollector(Collector):
+    """Delivery counters from the workers, and lag / pending / oldest-pending age from Redis."""
+
+    def __init__(self, redis_url: str, workers: Sequence[tuple[str, Worker[Any]]]) -> None:
+        self.client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2)
+        self.workers = workers
+        self.ready = False
+
+    def collect(self) -> Iterator[Any]:
+        families = {
+            name: CounterMetricFamily(f"intake_{name}", help_, labels=["service"])
+            for name, help_ in (
+                ("published", "Outputs published"),
+                ("deduplicated", "Outputs dropped as duplicates"),
+                ("reclaimed", "Entries reclaimed from idle consumers"),
+                ("dead_lettered", "Entries moved to the dead-letter stream"),
+            )
+        }
+        for service, w in self.workers:
+            families["published"].add_metric([service], w.counts.published)
+            families["deduplicated"].add_metric([service], w.counts.deduplicated)
+            families["reclaimed"].add_metric([service], w.counts.reclaimed)
+            families["dead_lettered"].add_metric([service], w.counts.dead)
+        yield from families.values()
+        lag = GaugeMetricFamily(
+            "intake_stream_lag", "Entries not yet delivered to the group", labels=["stream", "group"]
+        )
+        pending = GaugeMetricFamily("intake_stream_pending", "Entries delivered, not acked", labels=["stream", "group"])
+        age = GaugeMetricFamily(
+            "intake_stream_oldest_pending_age_seconds", "Age of the oldest pending entry", labels=["stream", "group"]
+        )
+        up = GaugeMetricFamily("intake_redis_up", "Whether Redis answered the last scrape")
+        try:
+            for _service, w in self.workers:
+                stream, group = w.s.stream, w.s.group
+                info = next((g for g in self.client.xinfo_groups(stream) if g["name"] == group), None)
+                if info is None:
+                    continue
+                lag.add_metric([stream, group], float(info.get("lag") or 0))
+                pending.add_metric([stream, group], float(info.get("pending") or 0))
+                summary: Any = self.client.xpending(stream, group)
+                oldest = summary.get("min") if summary else None
+                seconds = max(0.0, time.time() - int(str(oldest).split("-")[0]) / 1000) if oldest else 0.0
+                age.add_metric([stream, group], seconds)
+            up.add_metric([], 1)
+            self.ready = True
+        except redis.RedisError:
+            up.add_metric([], 0)
+            self.ready = False
+        yield from (lag, pending, age, up)
+        info_family = InfoMetricFamily("intake_build", "Build information")
+        info_family.add_metric([], {"version": VERSION, "python": sys.version.split()[0]})
+        yield info_family
+
+
+def serve_http(metrics: Metrics, collector: StreamCollector, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:
+    """/metrics, /healthz (the process answers) and /readyz (Redis answers) on ``port``."""
+    metrics.registry.register(collector)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                body, status, kind = generate_latest(metrics.registry), 200, "text/plain; version=0.0.4"
+            elif self.path == "/healthz":
+                body, status, kind = b"ok\n", 200, "text/plain"
+            elif self.path == "/readyz":
+                try:
+                    collector.client.ping()
+                    body, status = b"ready\n", 200
+                except redis.RedisError:
+                    body, status = b"redis unreachable\n", 503
+                kind = "text/plain"
+            else:
+                body, status, kind = b"not found\n", 404, "text/plain"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
+    return server
