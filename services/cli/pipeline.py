@@ -54,7 +54,11 @@ def serve_cmd(
         where = ""
         if settings.metrics_port:
             collector = StreamCollector(settings.redis_url, list(zip(names, workers, strict=True)))
-            serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
+            try:
+                serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
+            except OSError as exc:
+                err.print(f"intake: cannot serve metrics on port {settings.metrics_port}: {exc.strerror}", markup=False)
+                raise SystemExit(2) from exc
             where = f", metrics on :{settings.metrics_port}"
         err.print(
             f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}{where}",

@@ -29,6 +29,7 @@ def env_for(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
             "INTAKE_OFFICES_FILE": str(ROOT / "samples" / "offices.yaml"),
             "INTAKE_OUTBOX_DIR": str(tmp_path / "outbox"),
             "INTAKE_KEY_PREFIX": prefix,
+            "INTAKE_METRICS_PORT": "0",
             **{
                 f"INTAKE_{s.upper()}_STREAM": f"{prefix}:{s}"
                 for s in ("submissions", "parsed", "verdicts", "notices", "dead")
