@@ -21,6 +21,7 @@ loop lives here, on redis-py:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import time
@@ -30,6 +31,8 @@ from typing import Any, Generic, TypeVar
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contracts.events import DeadLetter
 
@@ -89,6 +92,7 @@ class Counts:
     reclaimed: int = 0
     deduplicated: int = 0
     published: int = 0
+    reconnects: int = 0
 
 
 class Worker(Generic[E]):
@@ -101,12 +105,14 @@ class Worker(Generic[E]):
         decode: Callable[[dict[str, str]], E],
         handle: Callable[[E], Awaitable[Result]],
         on_entry: Callable[[str, float, E | None], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.r = client
         self.s = settings
         self.decode = decode
         self.handle = handle
         self.on_entry = on_entry  # (outcome, seconds, event): metrics and the log line
+        self.on_error = on_error
         self.counts = Counts()
         self._publish = client.register_script(_PUBLISH)
         self._last_reclaim = 0.0
@@ -119,9 +125,27 @@ class Worker(Generic[E]):
                 raise
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Until ``stop`` is set: own pending entries first, then new ones, reclaiming on a timer."""
-        await self.ensure_group()
-        await self._drain_own_pending(stop)
+        """Until ``stop`` is set: own pending entries first, then new ones, reclaiming on a timer.
+
+        When Redis goes away (a restart, a failover) the worker waits with a growing backoff and
+        starts again from its own pending entries: nothing acked is lost, nothing unacked is skipped.
+        """
+        backoff = 0.1
+        while not stop.is_set():
+            try:
+                await self.ensure_group()
+                await self._drain_own_pending(stop)
+                await self._loop(stop)
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                self.counts.reconnects += 1
+                if self.on_error is not None:
+                    self.on_error(f"redis unavailable, retrying in {backoff:.1f} s: {exc}")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    async def _loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             if time.monotonic() - self._last_reclaim >= self.s.reclaim_every_s:
                 await self.reclaim()

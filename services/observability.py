@@ -72,6 +72,9 @@ class Metrics:
         )
         self.log = structlog.get_logger("intake")
 
+    def on_error(self, service: str, message: str) -> None:
+        self.log.warning("redis", service=service, message=message)
+
     def on_entry(self, service: str, outcome: str, seconds: float, event: Any) -> None:
         """One handled entry: count it, time it, and write its one log line."""
         self.entries.labels(service, outcome).inc()

@@ -41,6 +41,7 @@ def create_workers(
     names: Sequence[str] = SERVICES,
     now: Callable[[], dt.datetime] = utcnow,
     on_entry: Callable[[str, str, float, Any], None] | None = None,
+    on_error: Callable[[str, str], None] | None = None,
 ) -> list[Worker[Any]]:
     registry = registry_mod.load(settings.offices_file)
     workers: list[Worker[Any]] = []
@@ -61,6 +62,11 @@ def create_workers(
             return None
         return lambda outcome, seconds, event: on_entry(service, outcome, seconds, event)
 
+    def trouble(service: str) -> Callable[[str], None] | None:
+        if on_error is None:
+            return None
+        return lambda message: on_error(service, message)
+
     for name in names:
         if name == "parser":
             workers.append(
@@ -70,6 +76,7 @@ def create_workers(
                     decoder(SubmissionReceived),
                     parser.make_handler(raw, settings, now),
                     note("parser"),
+                    trouble("parser"),
                 )
             )
         elif name == "validator":
@@ -80,6 +87,7 @@ def create_workers(
                     decoder(ReportParsed),
                     validator.make_handler(text, settings, lambda: registry, now),
                     note("validator"),
+                    trouble("validator"),
                 )
             )
         elif name == "notifier":
@@ -90,6 +98,7 @@ def create_workers(
                     decoder(ReportJudged),
                     notifier.make_handler(settings, lambda: registry, now),
                     note("notifier"),
+                    trouble("notifier"),
                 )
             )
         else:

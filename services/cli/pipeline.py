@@ -50,7 +50,7 @@ def serve_cmd(
         text, raw = clients(settings)
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        workers = create_workers(settings, text, raw, names, on_entry=metrics.on_entry)
+        workers = create_workers(settings, text, raw, names, on_entry=metrics.on_entry, on_error=metrics.on_error)
         where = ""
         if settings.metrics_port:
             collector = StreamCollector(settings.redis_url, list(zip(names, workers, strict=True)))

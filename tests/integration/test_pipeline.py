@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.events import SubmissionReceived
 from services.delivery import DeliverySettings, Result, Worker, decoder
@@ -43,7 +44,11 @@ def make_settings(redis_url: str, prefix: str, tmp_path: Path, **kw: Any) -> Set
 async def wait_for(stream: str, client: aioredis.Redis, count: int, seconds: float = 20) -> list[dict[str, Any]]:
     deadline = asyncio.get_running_loop().time() + seconds
     while True:
-        entries = await client.xrange(stream)
+        try:
+            entries = await client.xrange(stream)
+        except RedisConnectionError:  # this test client's socket, after a Redis restart
+            await asyncio.sleep(0.05)
+            continue
         if len(entries) >= count or asyncio.get_running_loop().time() > deadline:
             return [json.loads(fields["event"]) for _, fields in entries]
         await asyncio.sleep(0.05)
@@ -286,3 +291,74 @@ def test_cross_year_figures_are_kept_from_accepted_reports(redis_url: str, prefi
         }
 
     run(body)
+
+
+def test_services_ride_out_a_redis_restart(tmp_path: Path, prefix: str) -> None:
+    """A Redis of its own (AOF on), restarted under the running services: they reconnect and go on."""
+    import shutil
+    import socket
+    import subprocess
+
+    import redis as sync_redis
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = tmp_path / "redis"
+    data.mkdir()
+    cmd = [
+        shutil.which("redis-server") or "redis-server",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        "--save",
+        "",
+        "--dir",
+        str(data),
+    ]
+
+    def start() -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                sync_redis.Redis(port=port).ping()
+                return proc
+            except sync_redis.ConnectionError:
+                import time
+
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    server = start()
+    url = f"redis://127.0.0.1:{port}/0"
+
+    async def body() -> None:
+        nonlocal server
+        settings = make_settings(url, prefix, tmp_path)
+        async with Running(settings) as p:
+            for k in range(5):
+                await submit(p.text, p.raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=f"a{k}")
+            await wait_for(settings.verdicts_stream, p.text, 5)
+            server.kill()
+            server.wait()
+            await asyncio.sleep(0.5)  # the services see the connection fail
+            server = await asyncio.to_thread(start)
+            await wait_for(settings.verdicts_stream, p.text, 0)  # the test's own client reconnects
+            for k in range(5):
+                await submit(p.text, p.raw, settings, SEEDS[4].read_bytes(), "r.txt", "puxi", submission_id=f"b{k}")
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 10, seconds=30)
+            assert sum(w.counts.reconnects for w in p.workers) >= 1
+        assert sorted(v["submission_id"] for v in verdicts) == sorted(
+            [f"a{k}" for k in range(5)] + [f"b{k}" for k in range(5)]
+        )
+
+    try:
+        run(body)
+    finally:
+        server.kill()
+        server.wait()
