@@ -11,8 +11,8 @@ from pathlib import Path
 import redis
 
 from tests.conftest import SEEDS
-from tests.e2e.test_crash import start, wait_len
 from tests.e2e.test_cli_pipeline import env_for
+from tests.e2e.test_crash import start, wait_len
 
 N = 20_000
 
