@@ -72,7 +72,7 @@ class ReportJudged(Envelope):
     file_name: str
     submitted_at: dt.datetime
     verdict: Verdict
-    report: ParsedReport | None = None  # None when the upload could not be read at all
+    report_year: int | None = None  # the year the document states (the report itself is on intake:parsed)
 
 
 class NoticeDelivered(Envelope):

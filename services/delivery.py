@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +75,7 @@ class DeliverySettings:
     dead_stream: str = "intake:dead"
     batch: int = 64
     block_ms: int = 500
+    linger_ms: int = 5  # after a short read, wait this long for more before handling the batch
     min_idle_ms: int = 15_000
     reclaim_every_s: float = 2.0
     max_deliveries: int = 5
@@ -152,7 +152,16 @@ class Worker(Generic[E]):
             reply: Any = await self.r.xreadgroup(
                 self.s.group, self.s.consumer, {self.s.stream: ">"}, count=self.s.batch, block=self.s.block_ms
             )
-            for _stream, entries in reply or []:
+            entries = reply[0][1] if reply else []
+            if entries and len(entries) < self.s.batch and self.s.linger_ms:
+                # A trickle: wait a moment for more, so that one round trip and one commit serve many
+                # entries (per-entry round trips cost more CPU than the handlers themselves).
+                await asyncio.sleep(self.s.linger_ms / 1000)
+                more: Any = await self.r.xreadgroup(
+                    self.s.group, self.s.consumer, {self.s.stream: ">"}, count=self.s.batch - len(entries)
+                )
+                entries += more[0][1] if more else []
+            if entries:
                 await self.process([(eid, fields, 1) for eid, fields in entries])
 
     async def _drain_own_pending(self, stop: asyncio.Event) -> None:
@@ -279,6 +288,6 @@ def decoder(model: Any) -> Callable[[dict[str, str]], Any]:
     def decode(fields: dict[str, str]) -> Any:
         if "event" not in fields:
             raise ValueError("no 'event' field")
-        return model.model_validate(json.loads(fields["event"]))
+        return model.model_validate_json(fields["event"])  # pydantic-core parses the JSON itself
 
     return decode

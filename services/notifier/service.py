@@ -34,10 +34,10 @@ def make_handler(
             submission_id=ev.submission_id,
             office_id=ev.office_id,
             file_name=ev.file_name,
-            declared_year=ev.declared_year,
+            declared_year=ev.declared_year or ev.report_year,
             submitted_at=ev.submitted_at,
         )
-        notice = render_notice(ev.verdict, ev.report, office, ref, now().date())
+        notice = render_notice(ev.verdict, None, office, ref, now().date())
         folder = outbox / office.id
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / ev.submission_id.replace("/", "_")

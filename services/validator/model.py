@@ -56,6 +56,14 @@ class Rule:
 
 
 CellRef = tuple[str, str, str, Cell]  # table, row id, column id, cell
+_ROW_LABELS: dict[str, dict[tuple[str, str], str]] = {
+    tid: {(t.id, r.id): r.label for t in (tpl.t2, tpl.t3, tpl.t4) for r in t.rows} for tid, tpl in TEMPLATES.items()
+}
+_T4_LABELS = {
+    "review": "行政复议",
+    "litigation_direct": "行政诉讼（未经复议直接起诉）",
+    "litigation_after_review": "行政诉讼（复议后起诉）",
+}
 _CANONICAL = {n: str(n) for n in range(1000)}  # how small counts are written
 
 
@@ -133,19 +141,19 @@ class Report:
     def cells(self, table: str) -> dict[str, dict[str, Cell]] | None:
         return getattr(self.r.tables, table)  # type: ignore[no-any-return]
 
+    def row_label(self, table: str, row: str) -> str:
+        """The template's Chinese label of a row (table 四: its group, spelled out)."""
+        if table == "t4":
+            return _T4_LABELS.get(row, row)
+        return _ROW_LABELS[self.template_of(table)].get((table, row), row)
+
     def where(
         self, table: str, row: str | None = None, column: str | None = None, cell: Cell | None = None
     ) -> Location:
         spec = self.spec(table)
         row_label = column_label = None
         if row is not None:
-            row_label = next((r.label for r in spec.rows if r.id == row), row)
-            if table == "t4":
-                row_label = {
-                    "review": "行政复议",
-                    "litigation_direct": "行政诉讼（未经复议直接起诉）",
-                    "litigation_after_review": "行政诉讼（复议后起诉）",
-                }.get(row, row_label)
+            row_label = self.row_label(table, row)
         if column is not None:
             column_label = spec.columns[column].label if column in spec.columns else column
         line = cell.line if cell is not None else None

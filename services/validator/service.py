@@ -57,7 +57,7 @@ def make_handler(
             file_name=ev.file_name,
             submitted_at=ev.submitted_at,
             verdict=verdict,
-            report=ev.report,
+            report_year=ev.report.year,
         )
         result = Result(outputs=[Output(settings.verdicts_stream, judged, judged.event_id)])
         if verdict.status == "accepted" and year is not None:

@@ -36,7 +36,7 @@ def _terms(r: Report, table: str, side: str, places: Sequence[tuple[str, str]]) 
     terms = []
     for row, col in places:
         cell = cells[row][col]
-        label = f"{r.where(table, row).row_label} / {spec.columns[col].label}"
+        label = f"{r.row_label(table, row)} / {spec.columns[col].label}"
         terms.append(
             Term(
                 side=side,

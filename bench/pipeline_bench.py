@@ -1,0 +1,291 @@
+"""The pipeline end to end: its own redis-server, the three services as processes.
+
+    python bench/pipeline_bench.py [--n 3000] [--rate 300] [--seconds 10]
+
+Reports (one run, a fresh Redis each phase):
+- flat out: ``--n`` submissions published at once, worked off by parser, validator and notifier;
+  sustained reports/s from the first publish to the last verdict, CPU ms per report per service,
+  peak RSS per service;
+- fixed rate: ``--rate`` submissions/s for ``--seconds``; p50/p99 submit→verdict latency;
+- the reference: a raw redis-py relay over the same three hops (read a batch, XADD, XACK), no work.
+The corpus mixes generated reports (a tenth with a broken sum, so notices are rendered) and the
+five seeds. Latency is the verdict entry's Redis time minus the submission's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import redis  # noqa: E402
+
+from bench.parse_bench import corpus  # noqa: E402
+from tests.generator import SHAPES  # noqa: E402
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(200):
+        try:
+            redis.Redis.from_url(url).ping()
+            return proc, url
+        except redis.ConnectionError:
+            time.sleep(0.02)
+    raise RuntimeError("redis-server did not start")
+
+
+def documents(n: int) -> list[tuple[bytes, str]]:
+    truths = corpus(min(n, 400))
+    docs = []
+    for k, t in enumerate(truths):
+        if k % 10 == 0:
+            t.t3["granted"][0] += 1  # a broken sum: rejected, a notice is rendered
+        docs.append((SHAPES["pdf_text"][1](t), "xigong"))
+    offices = ["xigong", "xianfeng", "xiguan", "gongren", "puxi"]
+    for k, seed in enumerate(sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))):
+        docs.append((seed.read_bytes(), offices[k]))
+    return [docs[k % len(docs)] for k in range(n)]
+
+
+def submission(k: int, data: bytes, office: str, now_ms: int) -> dict[str, str]:
+    at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000)) + f".{now_ms % 1000:03d}Z"
+    event = {
+        "schema_version": 1,
+        "type": "SubmissionReceived",
+        "event_id": f"p{k}",
+        "submission_id": f"p{k}",
+        "office_id": office,
+        "occurred_at": at,
+        "producer": "portal",
+        "file_name": "r.txt",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+        "content_b64": base64.b64encode(data).decode(),
+        "submitted_at": at,
+    }
+    return {"event": json.dumps(event)}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ
+
+
+def peak_mb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) // 1024
+
+
+def services(url: str, outbox: Path) -> dict[str, subprocess.Popen[bytes]]:
+    env = {
+        **os.environ,
+        "INTAKE_REDIS_URL": url,
+        "INTAKE_OFFICES_FILE": str(ROOT / "samples/offices.yaml"),
+        "INTAKE_OUTBOX_DIR": str(outbox),
+        "INTAKE_METRICS_PORT": "0",
+        "INTAKE_BATCH": "64",
+    }
+    procs = {}
+    for name in ("parser", "validator", "notifier"):
+        procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "serve", name],
+            cwd=ROOT,
+            env={**env, "INTAKE_CONSUMER": f"{name}-bench"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return procs
+
+
+def ready(client: redis.Redis) -> None:
+    """Until the three services have made their consumer groups (their imports are done)."""
+    streams = {"intake:submissions": "parser", "intake:parsed": "validator", "intake:verdicts": "notifier"}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if all(any(g["name"] == group for g in client.xinfo_groups(s)) for s, group in streams.items()):
+                time.sleep(0.3)
+                return
+        except redis.ResponseError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError("the services did not start")
+
+
+def wait_len(client: redis.Redis, stream: str, n: int, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while client.xlen(stream) < n:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{stream}: {client.xlen(stream)} of {n} after {seconds} s")
+        time.sleep(0.01)
+
+
+def latencies(client: redis.Redis) -> list[float]:
+    out = []
+    for eid, fields in client.xrange("intake:verdicts"):
+        event = json.loads(fields["event"])
+        submitted = dt.datetime.fromisoformat(event["submitted_at"]).timestamp()
+        out.append(int(eid.split("-")[0]) / 1000 - submitted)
+    return sorted(out)
+
+
+def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
+    server, url = start_redis(workdir)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    procs = services(url, workdir / "outbox")
+    try:
+        ready(client)
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+        start = time.time()
+        pipe = client.pipeline(transaction=False)
+        for k, (data, office) in enumerate(docs[:n]):
+            pipe.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
+            if k % 500 == 499:
+                pipe.execute()
+        pipe.execute()
+        wait_len(client, "intake:verdicts", n, 300)
+        took = time.time() - start
+        cpu = {name: (cpu_seconds(p.pid) - cpu0[name]) / n * 1000 for name, p in procs.items()}
+        rss = {name: peak_mb(p.pid) for name, p in procs.items()}
+        print(f"flat out: {n} reports in {took:.2f} s = {n / took:.0f} reports/s end to end")
+        print("  CPU ms per report: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        print("  peak RSS MB: " + ", ".join(f"{k} {v}" for k, v in rss.items()))
+    finally:
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+            p.wait(20)
+        server.kill()
+        server.wait()
+
+
+def fixed_rate(rate: int, seconds: float, docs: list[tuple[bytes, str]], workdir: Path) -> None:
+    server, url = start_redis(workdir)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    procs = services(url, workdir / "outbox2")
+    try:
+        ready(client)
+        n = int(rate * seconds)
+        start = time.time()
+        for k in range(n):
+            due = start + k / rate
+            while (delay := due - time.time()) > 0:
+                time.sleep(min(delay, 0.002))
+            data, office = docs[k % len(docs)]
+            client.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
+        wait_len(client, "intake:verdicts", n, 120)
+        lat = latencies(client)
+        p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
+        print(f"fixed rate {rate}/s for {seconds:g} s: submit→verdict p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
+    finally:
+        for p in procs.values():
+            p.send_signal(signal.SIGTERM)
+            p.wait(20)
+        server.kill()
+        server.wait()
+
+
+RELAY = """
+import redis, sys
+r = redis.Redis.from_url(sys.argv[1], decode_responses=True)
+src, dst, group = sys.argv[2], sys.argv[3], "relay"
+try:
+    r.xgroup_create(src, group, id="0", mkstream=True)
+except redis.ResponseError:
+    pass
+while True:
+    reply = r.xreadgroup(group, "c", {src: ">"}, count=64, block=1000)
+    for _s, entries in reply or []:
+        pipe = r.pipeline(transaction=True)
+        for eid, fields in entries:
+            pipe.xadd(dst, fields)
+        pipe.xack(src, group, *[e for e, _ in entries])
+        pipe.execute()
+"""
+
+
+def raw_relay(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
+    server, url = start_redis(workdir)
+    client = redis.Redis.from_url(url, decode_responses=True)
+    hops = [
+        ("intake:submissions", "intake:parsed"),
+        ("intake:parsed", "intake:judged"),
+        ("intake:judged", "intake:verdicts"),
+    ]
+    procs = [subprocess.Popen([sys.executable, "-c", RELAY, url, a, b]) for a, b in hops]
+    try:
+        time.sleep(1)
+        start = time.time()
+        pipe = client.pipeline(transaction=False)
+        for k, (data, office) in enumerate(docs[:n]):
+            pipe.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
+            if k % 500 == 499:
+                pipe.execute()
+        pipe.execute()
+        wait_len(client, "intake:verdicts", n, 120)
+        took = time.time() - start
+        print(f"raw redis-py relay, same three hops, no work: {n / took:.0f} entries/s")
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        server.kill()
+        server.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=3000)
+    ap.add_argument("--rate", type=int, default=300)
+    ap.add_argument("--seconds", type=float, default=10)
+    args = ap.parse_args()
+    docs = documents(max(args.n, int(args.rate * args.seconds)))
+    with tempfile.TemporaryDirectory(prefix="intake-bench-") as tmp:
+        work = Path(tmp)
+        flat_out(args.n, docs, work)
+        fixed_rate(args.rate, args.seconds, docs, work)
+        raw_relay(args.n, docs, work)
+
+
+if __name__ == "__main__":
+    main()
