@@ -191,6 +191,10 @@ class Matcher:
             starts.append(pos)
             pos += len(f)
         text = "".join(forms)
+        for k in range(max(0, len(forms) - 6), len(forms) - 1):  # a short label spaced out: “规 章”
+            rid = self.exact.get(strip_numbering("".join(forms[k:])))
+            if rid is not None:
+                return rid, "".join(t.raw for t in label[k:])
         best: tuple[int, int, int, str] | None = None  # end, key length, start, row id
         for key, rid in self.long:
             i = text.rfind(key)
