@@ -151,7 +151,8 @@ def test_any_whitespace_between_cells_reads_alike(truth: Truth, space: str) -> N
 
 
 def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
-    text = SEED000.replace("规章 0 0 0", "规 章 1 2 3").replace("（七）总计 0 0 0 0 0 0 0", "（七） 总 计 0 0 0 0 0 0 0")
+    text = SEED000.replace("规章 0 0 0", "规 章 1 2 3")
+    text = text.replace("（七）总计 0 0 0 0 0 0 0", "（七） 总 计 0 0 0 0 0 0 0")
     report = parse(text.encode())
     assert [c.value for c in report.tables.t2["rules"].values()] == [1, 2, 3]
     assert not report.rows.t3["total"].uncertain and report.extra_rows == ()
