@@ -41,3 +41,9 @@ def test_templates_have_the_rows_of_the_spec() -> None:
     ]
     assert t2019.t2.columns["change"].kind == "signed"
     assert t2021.t2.columns["amount"].kind == "amount"
+
+
+def test_asyncapi_document_in_docs_is_current() -> None:
+    from services import asyncapi
+
+    assert asyncapi.main(["--check"]) == 0, "run: python -m services.asyncapi"
