@@ -25,3 +25,26 @@ def load(path: str | Path | None) -> Registry:
         return Registry()
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return Registry.model_validate({"offices": data.get("offices", [])})
+
+
+class Live:
+    """The registry a running service uses: loaded at start and again on ``reload`` (SIGHUP).
+
+    A file that cannot be read on reload leaves the registry as it was (and says why), so a
+    typo in the YAML never takes the notices' recipients away.
+    """
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = path
+        self.current = load(path)
+
+    def __call__(self) -> Registry:
+        return self.current
+
+    def reload(self) -> str | None:
+        """Reload from the file; the error, if it could not be read."""
+        try:
+            self.current = load(self.path)
+        except Exception as exc:  # YAML or validation errors alike: keep the old registry
+            return f"office registry not reloaded: {exc}"
+        return None

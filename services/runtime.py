@@ -42,8 +42,9 @@ def create_workers(
     now: Callable[[], dt.datetime] = utcnow,
     on_entry: Callable[[str, str, float, Any], None] | None = None,
     on_error: Callable[[str, str], None] | None = None,
+    live: registry_mod.Live | None = None,
 ) -> list[Worker[Any]]:
-    registry = registry_mod.load(settings.offices_file)
+    registry = registry_mod.Live(settings.offices_file) if live is None else live
     workers: list[Worker[Any]] = []
 
     def delivery(stream: str, group: str) -> DeliverySettings:
@@ -72,7 +73,7 @@ def create_workers(
             workers.append(
                 Worker(
                     text,
-                    delivery(settings.submissions_stream, "parser"),
+                    delivery(settings.submissions_stream, settings.parser_group),
                     decoder(SubmissionReceived),
                     parser.make_handler(raw, settings, now),
                     note("parser"),
@@ -83,9 +84,9 @@ def create_workers(
             workers.append(
                 Worker(
                     text,
-                    delivery(settings.parsed_stream, "validator"),
+                    delivery(settings.parsed_stream, settings.validator_group),
                     decoder(ReportParsed),
-                    validator.make_handler(text, settings, lambda: registry, now),
+                    validator.make_handler(text, settings, registry, now),
                     note("validator"),
                     trouble("validator"),
                 )
@@ -94,9 +95,9 @@ def create_workers(
             workers.append(
                 Worker(
                     text,
-                    delivery(settings.verdicts_stream, "notifier"),
+                    delivery(settings.verdicts_stream, settings.notifier_group),
                     decoder(ReportJudged),
-                    notifier.make_handler(settings, lambda: registry, now),
+                    notifier.make_handler(settings, registry, now),
                     note("notifier"),
                     trouble("notifier"),
                 )

@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     verdicts_stream: str = "intake:verdicts"
     notices_stream: str = "intake:notices"
     dead_stream: str = "intake:dead"
+    parser_group: str = "parser"
+    validator_group: str = "validator"
+    notifier_group: str = "notifier"
     consumer: str = f"{socket.gethostname()}-{os.getpid()}"
     batch: int = 64
     min_idle_ms: int = 15_000

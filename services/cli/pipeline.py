@@ -21,6 +21,7 @@ from contracts.events import ReportJudged
 from services.cli.app import app, err, out_console, read_file
 from services.cli.check import findings_table
 from services.observability import Metrics, StreamCollector, configure_logging, serve_http
+from services.registry import Live
 from services.runtime import SERVICES, clients, create_workers, run_workers, submit
 from services.streams import Settings
 
@@ -50,7 +51,18 @@ def serve_cmd(
         text, raw = clients(settings)
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        workers = create_workers(settings, text, raw, names, on_entry=metrics.on_entry, on_error=metrics.on_error)
+        live = Live(settings.offices_file)
+
+        def reload_registry() -> None:
+            problem = live.reload()
+            metrics.log.warning("registry", message=problem) if problem else metrics.log.info(
+                "registry", message=f"reloaded {len(live().offices)} offices"
+            )
+
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_registry)
+        workers = create_workers(
+            settings, text, raw, names, on_entry=metrics.on_entry, on_error=metrics.on_error, live=live
+        )
         where = ""
         if settings.metrics_port:
             collector = StreamCollector(settings.redis_url, list(zip(names, workers, strict=True)))

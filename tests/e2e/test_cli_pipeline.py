@@ -151,3 +151,43 @@ def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tm
     lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]  # type: ignore[union-attr]
     assert sum(1 for line in lines if line["event"] == "entry") == 6  # one line per handled entry
     assert all(line["submission_id"] and line["office_id"] for line in lines if line["event"] == "entry")
+
+
+def test_sighup_reloads_the_office_registry(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    offices = tmp_path / "offices.yaml"
+    offices.write_text("offices: []\n", encoding="utf-8")
+    env = {**env_for(redis_url, prefix, tmp_path), "INTAKE_OFFICES_FILE": str(offices)}
+    proc = subprocess.Popen(
+        [*INTAKE, "serve", "all"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        deadline = time.monotonic() + 20
+        while not client.exists(f"{prefix}:verdicts") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        subprocess.run(
+            [*INTAKE, "submit", str(SEEDS[4]), "--office", "puxi", "--wait", "20"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+        )
+        time.sleep(0.5)
+        assert client.xlen(f"{prefix}:dead") == 1  # puxi unknown: its notice went to the dead letters
+        offices.write_text((ROOT / "samples" / "offices.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        subprocess.run(
+            [*INTAKE, "submit", str(SEEDS[4]), "--office", "puxi", "--wait", "20"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=60,
+        )
+        deadline = time.monotonic() + 10
+        while client.xlen(f"{prefix}:notices") < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert client.xlen(f"{prefix}:notices") == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(15)
