@@ -291,6 +291,9 @@ def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
     return out
 
 
+_trusted = Cell.trusted
+
+
 def _fill(
     read: TableRead,
     table: str,
@@ -310,7 +313,15 @@ def _fill(
         if placed is not None:
             note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
     if placed is not None:
-        read.cells[row.id] = {c: _cell(t, amounts[c]) for c, t in zip(row.columns, placed, strict=True)}
+        cells: dict[str, CellD] = {}
+        for c, t in zip(row.columns, placed, strict=True):
+            if t.kind == NUM and t.at is None:  # the common case of text uploads, inline: ~200 a report
+                amount = amounts[c]
+                value, unit = _VALUES.get((t.norm, amount)) or read_value(t.num, amount)  # type: ignore[arg-type]
+                cells[c] = _trusted(t.raw, value, t.line, None, "read" if value is not None else "unread", unit)
+            else:
+                cells[c] = _cell(t, amounts[c])
+        read.cells[row.id] = cells
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
     kept = [_loose(v) for v in values if v.kind != EMPTY]
