@@ -100,3 +100,31 @@ def test_kill_9_each_service_in_turn_loses_nothing_and_doubles_nothing(
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(15)
+
+
+def test_each_seed_through_three_separate_service_processes(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    from tests.conftest import truth_of
+    from tests.e2e.test_cli_pipeline import INTAKE, OFFICES
+
+    env = env_for(redis_url, prefix, tmp_path)
+    procs = [start(name, f"{name}-solo", env) for name in ("parser", "validator", "notifier")]
+    try:
+        for seed in SEEDS:
+            result = subprocess.run(
+                [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "30"],
+                env=env,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            verdict = json.loads(result.stdout.splitlines()[1])
+            truth = truth_of(seed)
+            assert verdict["status"] == truth["verdict"], seed.name
+            assert set(truth["must_include"]) <= {f["rule"] for f in verdict["findings"]}
+        client = redis.Redis.from_url(redis_url)
+        assert wait_len(client, f"{prefix}:notices", 3, 10) == 3
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(15) == 0
