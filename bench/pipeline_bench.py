@@ -107,6 +107,16 @@ def submission(k: int, data: bytes, office: str, now_ms: int) -> dict[str, str]:
     return {"event": json.dumps(event)}
 
 
+def publish_all(client: redis.Redis, docs: list[tuple[bytes, str]]) -> None:
+    """Every document at once, as a portal draining its own queue would."""
+    pipe = client.pipeline(transaction=False)
+    for k, (data, office) in enumerate(docs):
+        pipe.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
+        if k % 500 == 499:
+            pipe.execute()
+    pipe.execute()
+
+
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / HZ
@@ -178,12 +188,7 @@ def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
         ready(client)
         cpu0 = {name: cpu_seconds(p.pid) for name, p in procs.items()}
         start = time.time()
-        pipe = client.pipeline(transaction=False)
-        for k, (data, office) in enumerate(docs[:n]):
-            pipe.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
-            if k % 500 == 499:
-                pipe.execute()
-        pipe.execute()
+        publish_all(client, docs[:n])
         wait_len(client, "intake:verdicts", n, 300)
         took = time.time() - start
         cpu = {name: (cpu_seconds(p.pid) - cpu0[name]) / n * 1000 for name, p in procs.items()}
@@ -256,12 +261,7 @@ def raw_relay(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
     try:
         time.sleep(1)
         start = time.time()
-        pipe = client.pipeline(transaction=False)
-        for k, (data, office) in enumerate(docs[:n]):
-            pipe.xadd("intake:submissions", submission(k, data, office, int(time.time() * 1000)))
-            if k % 500 == 499:
-                pipe.execute()
-        pipe.execute()
+        publish_all(client, docs[:n])
         wait_len(client, "intake:verdicts", n, 120)
         took = time.time() - start
         print(f"raw redis-py relay, same three hops, no work: {n / took:.0f} entries/s")

@@ -38,18 +38,23 @@ class Envelope(BaseModel):
     producer: Producer
 
 
-class SubmissionReceived(Envelope):
+class _Submitted(Envelope):
+    """What every event about a submission repeats from it."""
+
+    declared_year: int | None = None
+    file_name: str
+    submitted_at: dt.datetime
+
+
+class SubmissionReceived(_Submitted):
     """An upload, as the portal publishes it: the bytes inline (base64) or a Redis key holding them."""
 
     type: Literal["SubmissionReceived"] = "SubmissionReceived"
-    declared_year: int | None = None
-    file_name: str
     media_type: str | None = None
     sha256: str
     size: int
     content_b64: str | None = None
     content_key: str | None = None  # claim check: a Redis key holding the bytes
-    submitted_at: dt.datetime
 
     @model_validator(mode="after")
     def _one_source(self) -> SubmissionReceived:
@@ -58,19 +63,13 @@ class SubmissionReceived(Envelope):
         return self
 
 
-class ReportParsed(Envelope):
+class ReportParsed(_Submitted):
     type: Literal["ReportParsed"] = "ReportParsed"
-    declared_year: int | None = None
-    file_name: str
-    submitted_at: dt.datetime
     report: ParsedReport
 
 
-class ReportJudged(Envelope):
+class ReportJudged(_Submitted):
     type: Literal["ReportJudged"] = "ReportJudged"
-    declared_year: int | None = None
-    file_name: str
-    submitted_at: dt.datetime
     verdict: Verdict
     report_year: int | None = None  # the year the document states (the report itself is on intake:parsed)
 

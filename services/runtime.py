@@ -7,14 +7,14 @@ import base64
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 
 from contracts.events import ReportJudged, ReportParsed, SubmissionReceived, event_id
 from services import registry as registry_mod
-from services.delivery import DeliverySettings, Worker, decoder
+from services.delivery import DeliverySettings, Result, Worker, decoder
 from services.notifier import service as notifier
 from services.parser import service as parser
 from services.streams import Settings
@@ -68,42 +68,33 @@ def create_workers(
             return None
         return lambda message: on_error(service, message)
 
+    wiring: dict[
+        str, tuple[str, str, Any, Callable[[Any], Awaitable[Result]]]
+    ] = {  # service: (stream, group, model, handler)
+        "parser": (
+            settings.submissions_stream,
+            settings.parser_group,
+            SubmissionReceived,
+            parser.make_handler(raw, settings, now),
+        ),
+        "validator": (
+            settings.parsed_stream,
+            settings.validator_group,
+            ReportParsed,
+            validator.make_handler(text, settings, registry, now),
+        ),
+        "notifier": (
+            settings.verdicts_stream,
+            settings.notifier_group,
+            ReportJudged,
+            notifier.make_handler(settings, registry, now),
+        ),
+    }
     for name in names:
-        if name == "parser":
-            workers.append(
-                Worker(
-                    text,
-                    delivery(settings.submissions_stream, settings.parser_group),
-                    decoder(SubmissionReceived),
-                    parser.make_handler(raw, settings, now),
-                    note("parser"),
-                    trouble("parser"),
-                )
-            )
-        elif name == "validator":
-            workers.append(
-                Worker(
-                    text,
-                    delivery(settings.parsed_stream, settings.validator_group),
-                    decoder(ReportParsed),
-                    validator.make_handler(text, settings, registry, now),
-                    note("validator"),
-                    trouble("validator"),
-                )
-            )
-        elif name == "notifier":
-            workers.append(
-                Worker(
-                    text,
-                    delivery(settings.verdicts_stream, settings.notifier_group),
-                    decoder(ReportJudged),
-                    notifier.make_handler(settings, registry, now),
-                    note("notifier"),
-                    trouble("notifier"),
-                )
-            )
-        else:
+        if name not in wiring:
             raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+        stream, group, model, handle = wiring[name]
+        workers.append(Worker(text, delivery(stream, group), decoder(model), handle, note(name), trouble(name)))
     return workers
 
 

@@ -86,18 +86,16 @@ def _check(
     )
 
 
-def _add(values: Iterable[Number | None]) -> Number | None:
-    """The sum, or None when one of the values is not a number."""
-    total: Number = 0
-    for value in values:
+def _differs(total: Number | None, parts: Iterable[Number | None]) -> bool:
+    """True when the total and every part are numbers and the parts do not add up to the total."""
+    if total is None:
+        return False
+    added: Number = 0
+    for value in parts:
         if value is None:
-            return None
-        total += value
-    return total
-
-
-def _row_total(vals: dict[str, Number | None], cols: Sequence[str]) -> Number | None:
-    return _add(vals.get(col) for col in cols)
+            return False  # not assessed: the cell's own TPL-* finding stands
+        added += value
+    return added != total
 
 
 def t3_balance(r: Report) -> Iterator[Hit]:
@@ -122,23 +120,10 @@ def t3_balance(r: Report) -> Iterator[Hit]:
 def t3_rowsum(r: Report) -> Iterator[Hit]:
     """Per row: total = the six applicant columns."""
     for row, vals in r.values["t3"].items():
-        total = vals.get("total")
-        if total is None:
-            continue
-        parts: Number = 0
-        for col in _T3_PARTS:  # the hot loop of the validator: inline, no helper call
-            value = vals.get(col)
-            if value is None:
-                break
-            parts += value
-        else:
-            if parts == total:
-                continue
-        if value is None:
-            continue
-        hit = _check(r, "t3", (row, "total"), [(row, "total")], [(row, c) for c in _T3_PARTS])
-        if hit:
-            yield hit
+        if _differs(vals.get("total"), [vals.get(c) for c in _T3_PARTS]):
+            hit = _check(r, "t3", (row, "total"), [(row, "total")], [(row, c) for c in _T3_PARTS])
+            if hit:
+                yield hit
 
 
 def t3_result_total(r: Report) -> Iterator[Hit]:
@@ -150,36 +135,20 @@ def t3_result_total(r: Report) -> Iterator[Hit]:
     if any(row not in values for row in results) or "total" not in values:
         return  # a missing row: TPL-ROW-MISSING stands instead
     result_rows = [values[row] for row in results]
-    totals = values["total"]
     for col in T3_COLUMNS:
-        total = totals.get(col)
-        if total is None:
-            continue
-        parts: Number = 0
-        for vals in result_rows:
-            value = vals.get(col)
-            if value is None:
-                break
-            parts += value
-        else:
-            if parts == total:
-                continue
-        if value is None:
-            continue
-        hit = _check(r, "t3", ("total", col), [("total", col)], [(row, col) for row in results])
-        if hit:
-            yield hit
+        if _differs(values["total"].get(col), [vals.get(col) for vals in result_rows]):
+            hit = _check(r, "t3", ("total", col), [("total", col)], [(row, col) for row in results])
+            if hit:
+                yield hit
 
 
 def t4_sum(r: Report) -> Iterator[Hit]:
     """Per group of table 四: total = upheld + corrected + other + pending."""
     for group, vals in r.values["t4"].items():
-        total, parts = vals.get("total"), _row_total(vals, _T4_PARTS)
-        if total is None or parts is None or total == parts:
-            continue
-        hit = _check(r, "t4", (group, "total"), [(group, "total")], [(group, c) for c in _T4_PARTS])
-        if hit:
-            yield hit
+        if _differs(vals.get("total"), [vals.get(c) for c in _T4_PARTS]):
+            hit = _check(r, "t4", (group, "total"), [(group, "total")], [(group, c) for c in _T4_PARTS])
+            if hit:
+                yield hit
 
 
 def t2_cross_year(r: Report) -> Iterator[Hit]:
