@@ -147,6 +147,7 @@ def _embedded_redis() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     server = TcpFakeServer(("127.0.0.1", port), server_type="redis")
+    server.daemon_threads = True  # its connection threads must not keep the process alive at exit
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"redis://127.0.0.1:{port}/0"
 
