@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +164,15 @@ def ready(client: redis.Redis) -> None:
     raise RuntimeError("the services did not start")
 
 
+def stop(procs: Iterable[subprocess.Popen[bytes]], server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the services (they drain and exit), then the Redis of this phase."""
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+        p.wait(20)
+    server.kill()
+    server.wait()
+
+
 def wait_len(client: redis.Redis, stream: str, n: int, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while client.xlen(stream) < n:
@@ -197,11 +207,7 @@ def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
         print("  CPU ms per report: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
         print("  peak RSS MB: " + ", ".join(f"{k} {v}" for k, v in rss.items()))
     finally:
-        for p in procs.values():
-            p.send_signal(signal.SIGTERM)
-            p.wait(20)
-        server.kill()
-        server.wait()
+        stop(procs.values(), server)
 
 
 def fixed_rate(rate: int, seconds: float, docs: list[tuple[bytes, str]], workdir: Path) -> None:
@@ -223,11 +229,7 @@ def fixed_rate(rate: int, seconds: float, docs: list[tuple[bytes, str]], workdir
         p50, p99 = lat[len(lat) // 2], lat[int(len(lat) * 0.99)]
         print(f"fixed rate {rate}/s for {seconds:g} s: submit→verdict p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     finally:
-        for p in procs.values():
-            p.send_signal(signal.SIGTERM)
-            p.wait(20)
-        server.kill()
-        server.wait()
+        stop(procs.values(), server)
 
 
 RELAY = """

@@ -20,6 +20,7 @@ from contracts.events import (
     ReportParsed,
     SubmissionReceived,
 )
+from contracts.generated import write_or_check
 from contracts.notice import Notice
 from contracts.report import ParsedReport
 from contracts.verdict import Verdict
@@ -47,20 +48,7 @@ def render() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    files = render()
-    if "--check" in argv:
-        stale = [
-            n for n, text in files.items() if not (OUT / n).exists() or (OUT / n).read_text(encoding="utf-8") != text
-        ]
-        if stale:
-            print("stale schema files (run python -m contracts.schema):", ", ".join(stale))
-            return 1
-        return 0
-    OUT.mkdir(parents=True, exist_ok=True)
-    for name, text in files.items():
-        (OUT / name).write_text(text, encoding="utf-8")
-        print(f"wrote docs/schema/{name}")
-    return 0
+    return write_or_check({OUT / name: text for name, text in render().items()}, argv)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from contracts.events import (
     ReportParsed,
     SubmissionReceived,
 )
+from contracts.generated import write_or_check
 from services.observability import VERSION
 from services.streams import Settings
 
@@ -107,12 +108,7 @@ def document() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = document()
-    if "--check" in argv:
-        return 0 if OUT.exists() and OUT.read_text(encoding="utf-8") == text else 1
-    OUT.write_text(text, encoding="utf-8")
-    print("wrote docs/asyncapi.json")
-    return 0
+    return write_or_check({OUT: document()}, argv)
 
 
 if __name__ == "__main__":

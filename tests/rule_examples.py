@@ -10,6 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contracts.generated import write_or_check
 from contracts.verdict import Finding, Office, PreviousFigures, Verdict
 from services.parser import Reason, parse
 from services.validator import RULES, Context, unreadable, validate
@@ -188,12 +189,7 @@ DOCS = ROOT / "docs" / "rules.md"
 
 
 def main(argv: list[str]) -> int:
-    text = render_docs()
-    if "--check" in argv:
-        return 0 if DOCS.exists() and DOCS.read_text(encoding="utf-8") == text else 1
-    DOCS.write_text(text, encoding="utf-8")
-    print("wrote docs/rules.md")
-    return 0
+    return write_or_check({DOCS: render_docs()}, argv)
 
 
 if __name__ == "__main__":
