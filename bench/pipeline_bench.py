@@ -15,9 +15,7 @@ five seeds. Latency is the verdict entry's Redis time minus the submission's.
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -37,6 +35,7 @@ import redis  # noqa: E402
 
 from bench.parse_bench import corpus  # noqa: E402
 from tests.generator import SHAPES  # noqa: E402
+from tests.portal import portal_event  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
 
@@ -91,21 +90,7 @@ def documents(n: int) -> list[tuple[bytes, str]]:
 
 def submission(k: int, data: bytes, office: str, now_ms: int) -> dict[str, str]:
     at = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now_ms / 1000)) + f".{now_ms % 1000:03d}Z"
-    event = {
-        "schema_version": 1,
-        "type": "SubmissionReceived",
-        "event_id": f"p{k}",
-        "submission_id": f"p{k}",
-        "office_id": office,
-        "occurred_at": at,
-        "producer": "portal",
-        "file_name": "r.txt",
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size": len(data),
-        "content_b64": base64.b64encode(data).decode(),
-        "submitted_at": at,
-    }
-    return {"event": json.dumps(event)}
+    return portal_event(f"p{k}", data, office, at)
 
 
 def publish_all(client: redis.Redis, docs: list[tuple[bytes, str]]) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import signal
 from pathlib import Path
 
@@ -13,6 +10,7 @@ import redis
 from tests.conftest import SEEDS
 from tests.e2e.test_cli_pipeline import env_for
 from tests.e2e.test_crash import start, wait_len
+from tests.portal import portal_event
 
 N = 20_000
 
@@ -23,21 +21,7 @@ def test_a_twenty_thousand_entry_backlog_with_bounded_memory(redis_url: str, pre
     pipe = client.pipeline(transaction=False)
     for k in range(N):
         data = real if k % 200 == 0 else f"scratch upload {k}".encode()  # mostly quick to judge
-        event = {
-            "schema_version": 1,
-            "type": "SubmissionReceived",
-            "event_id": f"b{k}",
-            "submission_id": f"b{k}",
-            "office_id": "xigong",
-            "occurred_at": "2021-01-20T08:00:00Z",
-            "producer": "portal",
-            "file_name": "r.txt",
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "content_b64": base64.b64encode(data).decode(),
-            "submitted_at": "2021-01-20T08:00:00Z",
-        }
-        pipe.xadd(f"{prefix}:submissions", {"event": json.dumps(event)})
+        pipe.xadd(f"{prefix}:submissions", portal_event(f"b{k}", data, "xigong"))
         if k % 2000 == 1999:
             pipe.execute()
     pipe.execute()

@@ -39,6 +39,18 @@ def env_for(redis_url: str, prefix: str, tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def submit_cli(env: dict[str, str], path: Path, office: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``intake submit`` as a portal operator would run it."""
+    return subprocess.run(
+        [*INTAKE, "submit", str(path), "--office", office, *extra],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 @pytest.fixture
 def served(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     env = env_for(redis_url, prefix, tmp_path)
@@ -58,14 +70,7 @@ def served(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[subpro
 def test_serve_all_and_submit_wait_give_the_seeds_their_truth(served) -> None:  # type: ignore[no-untyped-def]
     _, env = served
     for seed in SEEDS:
-        result = subprocess.run(
-            [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "20"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = submit_cli(env, seed, OFFICES[seed.name[:3]], "--wait", "20")
         expected = 0 if truth_of(seed)["verdict"] == "accepted" else 1
         assert result.returncode == expected, (seed.name, result.stdout, result.stderr)
         assert len(result.stdout.splitlines()) == 2  # the submission id, then the verdict
@@ -73,14 +78,7 @@ def test_serve_all_and_submit_wait_give_the_seeds_their_truth(served) -> None:  
 
 def test_sigterm_drains_and_exits_cleanly(served) -> None:  # type: ignore[no-untyped-def]
     proc, env = served
-    subprocess.run(
-        [*INTAKE, "submit", str(SEEDS[0]), "--office", "xigong"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )
+    assert submit_cli(env, SEEDS[0], "xigong").returncode == 0
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(15) == 0
@@ -89,14 +87,7 @@ def test_sigterm_drains_and_exits_cleanly(served) -> None:  # type: ignore[no-un
 
 def test_submit_wait_times_out_with_status_3(redis_url: str, prefix: str, tmp_path: Path) -> None:
     env = env_for(redis_url, prefix, tmp_path)  # nothing serving
-    result = subprocess.run(
-        [*INTAKE, "submit", str(SEEDS[0]), "--office", "xigong", "--wait", "0.5"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = submit_cli(env, SEEDS[0], "xigong", "--wait", "0.5")
     assert result.returncode == 3 and "no verdict" in result.stderr
 
 
@@ -124,13 +115,7 @@ def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tm
     )
     try:
         for seed in (SEEDS[0], SEEDS[4]):
-            subprocess.run(
-                [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "20"],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                timeout=60,
-            )
+            submit_cli(env, seed, OFFICES[seed.name[:3]], "--wait", "20")
         time.sleep(0.5)
 
         def get(path: str) -> tuple[int, str]:
@@ -165,25 +150,13 @@ def test_sighup_reloads_the_office_registry(redis_url: str, prefix: str, tmp_pat
         deadline = time.monotonic() + 20
         while not client.exists(f"{prefix}:verdicts") and time.monotonic() < deadline:
             time.sleep(0.05)
-        subprocess.run(
-            [*INTAKE, "submit", str(SEEDS[4]), "--office", "puxi", "--wait", "20"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            timeout=60,
-        )
+        submit_cli(env, SEEDS[4], "puxi", "--wait", "20")
         time.sleep(0.5)
         assert client.xlen(f"{prefix}:dead") == 1  # puxi unknown: its notice went to the dead letters
         offices.write_text((ROOT / "samples" / "offices.yaml").read_text(encoding="utf-8"), encoding="utf-8")
         proc.send_signal(signal.SIGHUP)
         time.sleep(0.5)
-        subprocess.run(
-            [*INTAKE, "submit", str(SEEDS[4]), "--office", "puxi", "--wait", "20"],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            timeout=60,
-        )
+        submit_cli(env, SEEDS[4], "puxi", "--wait", "20")
         deadline = time.monotonic() + 10
         while client.xlen(f"{prefix}:notices") < 1 and time.monotonic() < deadline:
             time.sleep(0.05)

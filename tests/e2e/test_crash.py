@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import signal
 import subprocess
@@ -14,6 +12,7 @@ import redis
 
 from tests.conftest import SEEDS
 from tests.e2e.test_cli_pipeline import INTAKE, ROOT, env_for
+from tests.portal import portal_event
 
 N = 1000
 
@@ -28,22 +27,7 @@ def publish(client: redis.Redis, stream: str, n: int) -> set[str]:
         sid = f"c{k:05d}"
         if office == "puxi":
             rejected.add(sid)
-        event = {
-            "schema_version": 1,
-            "type": "SubmissionReceived",
-            "event_id": sid,
-            "submission_id": sid,
-            "office_id": office,
-            "occurred_at": "2021-01-20T08:00:00Z",
-            "producer": "portal",
-            "declared_year": 2020,
-            "file_name": "r.txt",
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
-            "content_b64": base64.b64encode(data).decode(),
-            "submitted_at": "2021-01-20T08:00:00Z",
-        }
-        pipe.xadd(stream, {"event": json.dumps(event)})
+        pipe.xadd(stream, portal_event(sid, data, office, declared_year=2020))
     pipe.execute()
     return rejected
 
@@ -104,20 +88,13 @@ def test_kill_9_each_service_in_turn_loses_nothing_and_doubles_nothing(
 
 def test_each_seed_through_three_separate_service_processes(redis_url: str, prefix: str, tmp_path: Path) -> None:
     from tests.conftest import truth_of
-    from tests.e2e.test_cli_pipeline import INTAKE, OFFICES
+    from tests.e2e.test_cli_pipeline import OFFICES, submit_cli
 
     env = env_for(redis_url, prefix, tmp_path)
     procs = [start(name, f"{name}-solo", env) for name in ("parser", "validator", "notifier")]
     try:
         for seed in SEEDS:
-            result = subprocess.run(
-                [*INTAKE, "submit", str(seed), "--office", OFFICES[seed.name[:3]], "--wait", "30"],
-                env=env,
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
+            result = submit_cli(env, seed, OFFICES[seed.name[:3]], "--wait", "30")
             verdict = json.loads(result.stdout.splitlines()[1])
             truth = truth_of(seed)
             assert verdict["status"] == truth["verdict"], seed.name
