@@ -74,23 +74,46 @@ class ReportJudged(_Submitted):
     report_year: int | None = None  # the year the document states (the report itself is on intake:parsed)
 
 
+Channel = Literal["email", "webhook", "outbox"]
+
+
+class NoticeRequested(_Submitted):
+    """A notice to send on one channel: from the notifier's verdict consumer to that channel's sender.
+
+    It names no recipient: the sender looks the address or URL up in the office registry by
+    ``office_id`` when it sends, so nothing in a message can redirect a notice.
+    """
+
+    type: Literal["NoticeRequested"] = "NoticeRequested"
+    notice_id: str
+    channel: Channel
+    notice: Notice
+    verdict: Verdict
+
+
 class NoticeDelivered(Envelope):
     type: Literal["NoticeDelivered"] = "NoticeDelivered"
-    channel: Literal["outbox", "email", "webhook"]
+    notice_id: str | None = None
+    channel: Channel
     attempt: int = 1
     destination: str
     notice: Notice
 
 
 class NoticeFailed(Envelope):
+    """A notice that will not be (or may not have been) delivered; an operator looks at it."""
+
     type: Literal["NoticeFailed"] = "NoticeFailed"
+    notice_id: str | None = None
     channel: Literal["outbox", "email", "webhook", "none"]
     attempt: int = 1
+    state: Literal["failed", "needs_review"] = "failed"
     error: str
 
 
 Event = Annotated[
-    SubmissionReceived | ReportParsed | ReportJudged | NoticeDelivered | NoticeFailed, Field(discriminator="type")
+    SubmissionReceived | ReportParsed | ReportJudged | NoticeRequested | NoticeDelivered | NoticeFailed,
+    Field(discriminator="type"),
 ]
 
 

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from contracts.verdict import Verdict
+
 
 class SubmissionRef(BaseModel):
     """Which submission a notice refers to (all from the portal's message, none from the document)."""
@@ -29,3 +31,17 @@ class Notice(BaseModel):
     subject: str  # built only from the registry and the submission, never from the document
     text: str
     html: str
+
+
+class WebhookBody(BaseModel):
+    """What the portal's webhook receives (signed per Standard Webhooks; see docs/notices.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    type: Literal["intake.notice"] = "intake.notice"
+    notice_id: str
+    submission_id: str
+    office_id: str
+    verdict: Verdict
+    notice: Notice

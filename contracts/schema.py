@@ -16,12 +16,13 @@ from contracts.events import (
     DeadLetter,
     NoticeDelivered,
     NoticeFailed,
+    NoticeRequested,
     ReportJudged,
     ReportParsed,
     SubmissionReceived,
 )
 from contracts.generated import write_or_check
-from contracts.notice import Notice
+from contracts.notice import Notice, WebhookBody
 from contracts.report import ParsedReport
 from contracts.verdict import Verdict
 
@@ -33,7 +34,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "report_parsed": ReportParsed,
     "report_judged": ReportJudged,
     "notice_delivered": NoticeDelivered,
+    "notice_requested": NoticeRequested,
     "notice_failed": NoticeFailed,
+    "webhook_body": WebhookBody,
     "dead_letter": DeadLetter,
 }
 OUT = Path(__file__).resolve().parent.parent / "docs" / "schema"

@@ -22,11 +22,14 @@ from faststream.specification import AsyncAPI
 from contracts.events import (
     DeadLetter,
     NoticeDelivered,
+    NoticeFailed,
+    NoticeRequested,
     ReportJudged,
     ReportParsed,
     SubmissionReceived,
 )
 from contracts.generated import write_or_check
+from services.notifier.service import CHANNELS, outgoing_stream
 from services.observability import VERSION
 from services.streams import Settings
 
@@ -76,18 +79,38 @@ def routers(settings: Settings) -> list[RedisRouter]:
     async def judge(event: ReportParsed) -> None:
         """The validator: the rule catalogue applied; accepted figures kept for next year's report."""
 
-    notifier.publisher(
-        stream=s.notices_stream,
-        title=s.notices_stream,
-        schema=NoticeDelivered,
-        description="A rejection's notice, delivered to the office's registered channel.",
-    )
+    for channel in CHANNELS:
+        notifier.publisher(
+            stream=outgoing_stream(s, channel),
+            title=outgoing_stream(s, channel),
+            schema=NoticeRequested,
+            description=f"A notice to send by {channel}; it names no recipient (the sender reads the registry).",
+        )
 
     @notifier.subscriber(stream=stream(s.verdicts_stream, "notifier"), title="notifier")
     async def notify(event: ReportJudged) -> None:
-        """The notifier: every rejection rendered and sent once to the office's registered channel."""
+        """The notifier: every rejection's notice rendered, recorded and requested on each registered channel."""
 
-    return [parser, validator, notifier]
+    senders = RedisRouter()
+    senders.publisher(
+        stream=s.notices_stream,
+        title=s.notices_stream,
+        schema=NoticeDelivered,
+        description="A notice delivered on one channel (once per notice and channel).",
+    )
+    senders.publisher(
+        stream=s.notices_stream,
+        title=f"{s.notices_stream} (failed)",
+        schema=NoticeFailed,
+        description="A notice that failed for good, or needs review after a crash mid-send.",
+    )
+    for channel in CHANNELS:
+
+        @senders.subscriber(stream=stream(outgoing_stream(s, channel), "notifier"), title=f"notifier {channel}")
+        async def send(event: NoticeRequested) -> None:
+            """A channel's sender: once per notice, retried with backoff on transient failures."""
+
+    return [parser, validator, notifier, senders]
 
 
 def document() -> str:

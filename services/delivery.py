@@ -65,6 +65,8 @@ class Result:
     outputs: list[Output] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)  # e.g. a claim-check key, once consumed
     sets: dict[str, str] = field(default_factory=dict)  # e.g. an accepted report's figures
+    dead: str | None = None  # handled, but an operator must look: the entry also goes to the dead letters
+    dead_key: str | None = None  # dedupe key for that dead letter, so a redelivery writes it once
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,7 @@ class DeliverySettings:
     reclaim_every_s: float = 2.0
     max_deliveries: int = 5
     dedupe_ttl_s: int = 7 * 24 * 3600
+    concurrency: int = 1  # handlers of one batch running at once (senders waiting on the network)
 
 
 @dataclass
@@ -106,7 +109,12 @@ class Worker(Generic[E]):
         handle: Callable[[E], Awaitable[Result]],
         on_entry: Callable[[str, float, E | None], None] | None = None,
         on_error: Callable[[str], None] | None = None,
+        service: str = "",
+        tick: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
+        self.service = service
+        self.on_close: Callable[[], Awaitable[None]] | None = None  # after every worker has stopped
+        self.tick = tick  # run between reads (e.g. moving due retries back onto the stream)
         self.r = client
         self.s = settings
         self.decode = decode
@@ -149,6 +157,8 @@ class Worker(Generic[E]):
         while not stop.is_set():
             if time.monotonic() - self._last_reclaim >= self.s.reclaim_every_s:
                 await self.reclaim()
+            if self.tick is not None:
+                await self.tick()
             reply: Any = await self.r.xreadgroup(
                 self.s.group, self.s.consumer, {self.s.stream: ">"}, count=self.s.batch, block=self.s.block_ms
             )
@@ -207,44 +217,76 @@ class Worker(Generic[E]):
 
     async def process(self, entries: Sequence[tuple[str, dict[str, str], int]]) -> None:
         """Handle a batch; publish every success with its ack in one transaction."""
-        done: list[tuple[str, Result]] = []
+        done: list[tuple[str, dict[str, str], Result]] = []
         dead: list[tuple[str, dict[str, str], int, str]] = []
-        for eid, fields, deliveries in entries:
-            start = time.perf_counter()
-            try:
-                event = self.decode(fields)
-            except Exception as exc:  # anything that does not decode is poison: dead at once
-                dead.append((eid, fields, deliveries, f"cannot decode: {type(exc).__name__}: {exc}"))
-                self._note("undecodable", start, None)
-                continue
-            try:
-                result = await self.handle(event)
-            except Undeliverable as exc:
-                dead.append((eid, fields, deliveries, f"undeliverable: {exc}"))
-                self._note("undeliverable", start, event)
-                continue
-            except Exception as exc:
-                self.counts.failed += 1
-                if deliveries >= self.s.max_deliveries:
-                    dead.append((eid, fields, deliveries, f"{type(exc).__name__}: {exc}"))
-                    self._note("dead", start, event)
-                else:
-                    self._note("failed", start, event)  # stays pending; reclaimed and retried
-                continue
-            done.append((eid, result))
-            self._note("handled", start, event)
+        if self.s.concurrency > 1 and len(entries) > 1:
+            gate = asyncio.Semaphore(self.s.concurrency)
+
+            async def gated(entry: tuple[str, dict[str, str], int]) -> None:
+                async with gate:
+                    await self._one(*entry, done, dead)
+
+            await asyncio.gather(*(gated(e) for e in entries))
+        else:
+            for entry in entries:
+                await self._one(*entry, done, dead)
         if done or dead:
             await self._commit(done, dead)
+
+    async def _one(
+        self,
+        eid: str,
+        fields: dict[str, str],
+        deliveries: int,
+        done: list[tuple[str, dict[str, str], Result]],
+        dead: list[tuple[str, dict[str, str], int, str]],
+    ) -> None:
+        start = time.perf_counter()
+        try:
+            event = self.decode(fields)
+        except Exception as exc:  # anything that does not decode is poison: dead at once
+            dead.append((eid, fields, deliveries, f"cannot decode: {type(exc).__name__}: {exc}"))
+            self._note("undecodable", start, None)
+            return
+        try:
+            result = await self.handle(event)
+        except Undeliverable as exc:
+            dead.append((eid, fields, deliveries, f"undeliverable: {exc}"))
+            self._note("undeliverable", start, event)
+            return
+        except Exception as exc:
+            self.counts.failed += 1
+            if self.on_error is not None:
+                self.on_error(f"handler failed on {eid} (delivery {deliveries}): {type(exc).__name__}: {exc}")
+            if deliveries >= self.s.max_deliveries:
+                dead.append((eid, fields, deliveries, f"{type(exc).__name__}: {exc}"))
+                self._note("dead", start, event)
+            else:
+                self._note("failed", start, event)  # stays pending; reclaimed and retried
+            return
+        done.append((eid, fields, result))
+        self._note("handled", start, event)
 
     def _note(self, outcome: str, start: float, event: E | None) -> None:
         if self.on_entry is not None:
             self.on_entry(outcome, time.perf_counter() - start, event)
 
-    async def _commit(self, done: list[tuple[str, Result]], dead: list[tuple[str, dict[str, str], int, str]]) -> None:
+    async def _commit(
+        self, done: list[tuple[str, dict[str, str], Result]], dead: list[tuple[str, dict[str, str], int, str]]
+    ) -> None:
         now = dt.datetime.now(dt.UTC)
         pipe = self.r.pipeline(transaction=True)
         published: list[Output] = []
-        for _eid, result in done:
+        letters = 0
+        for eid, fields, result in done:  # dead letters of handled entries first: replies in a known order
+            if result.dead is not None:
+                letter = self._letter(eid, fields, 1, result.dead, now)
+                key = f"intake:seen:{self.s.dead_stream}:{result.dead_key or eid}"
+                await self._publish(
+                    keys=[self.s.dead_stream, key], args=[letter.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
+                )
+                letters += 1
+        for _eid, _fields, result in done:
             for out in result.outputs:
                 key = f"intake:seen:{out.stream}:{out.event_id}"
                 await self._publish(
@@ -256,25 +298,28 @@ class Worker(Generic[E]):
             for key, value in result.sets.items():
                 pipe.set(key, value)
         for eid, fields, deliveries, error in dead:
-            letter = DeadLetter(
-                stream=self.s.stream,
-                entry_id=eid,
-                group=self.s.group,
-                consumer=self.s.consumer,
-                deliveries=deliveries,
-                error=error,
-                original=fields,
-                dead_at=now,
-            )
+            letter = self._letter(eid, fields, deliveries, error, now)
             pipe.xadd(self.s.dead_stream, {"event": letter.model_dump_json()})
-        ids = [eid for eid, _ in done] + [d[0] for d in dead]
+        ids = [eid for eid, _, _ in done] + [d[0] for d in dead]
         pipe.xack(self.s.stream, self.s.group, *ids)
         replies = await pipe.execute()
-        flags = replies[: len(published)]
+        flags = replies[letters : letters + len(published)]
         self.counts.published += sum(1 for f in flags if f == 1)
         self.counts.deduplicated += sum(1 for f in flags if f != 1)
         self.counts.handled += len(done)
-        self.counts.dead += len(dead)
+        self.counts.dead += len(dead) + sum(1 for f in replies[:letters] if f == 1)
+
+    def _letter(self, eid: str, fields: dict[str, str], deliveries: int, error: str, now: dt.datetime) -> DeadLetter:
+        return DeadLetter(
+            stream=self.s.stream,
+            entry_id=eid,
+            group=self.s.group,
+            consumer=self.s.consumer,
+            deliveries=deliveries,
+            error=error,
+            original=fields,
+            dead_at=now,
+        )
 
 
 def json_fields(event: BaseModel) -> dict[str, str]:

@@ -70,16 +70,45 @@ class Metrics:
         self.findings = Counter(
             "intake_findings_total", "Findings by rule", ["rule", "severity"], registry=self.registry
         )
+        self.notices = Counter(
+            "intake_notices_total",
+            "Notices by channel and outcome (sent, retry, failed, needs_review, unknown_office, no_channel)",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.notice_attempts = Counter(
+            "intake_notice_attempts_total",
+            "Attempts to deliver a notice, by channel and result (ok, transient, permanent)",
+            ["channel", "result"],
+            registry=self.registry,
+        )
+        self.notice_latency = Histogram(
+            "intake_notice_delivery_seconds",
+            "From the notice being requested to its delivery",
+            ["channel"],
+            buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600),
+            registry=self.registry,
+        )
         self.log = structlog.get_logger("intake")
 
+    # The notifier's hooks (services.notifier.service.NoticeMetrics).
+    def notice(self, channel: str, outcome: str) -> None:
+        self.notices.labels(channel, outcome).inc()
+
+    def attempt(self, channel: str, result: str) -> None:
+        self.notice_attempts.labels(channel, result).inc()
+
+    def delivered(self, channel: str, seconds: float) -> None:
+        self.notice_latency.labels(channel).observe(seconds)
+
     def on_error(self, service: str, message: str) -> None:
-        self.log.warning("redis", service=service, message=message)
+        self.log.warning("trouble", service=service, message=message)
 
     def on_entry(self, service: str, outcome: str, seconds: float, event: Any) -> None:
         """One handled entry: count it, time it, and write its one log line."""
         self.entries.labels(service, outcome).inc()
         self.duration.labels(service).observe(seconds)
-        verdict = getattr(event, "verdict", None) if service == "notifier" else None
+        verdict = getattr(event, "verdict", None) if getattr(event, "type", None) == "ReportJudged" else None
         if verdict is not None and outcome == "handled":
             self.verdicts.labels(verdict.status).inc()
             for f in verdict.findings:
@@ -98,9 +127,10 @@ class Metrics:
 class StreamCollector(Collector):
     """Delivery counters from the workers, and lag / pending / oldest-pending age from Redis."""
 
-    def __init__(self, redis_url: str, workers: Sequence[tuple[str, Worker[Any]]]) -> None:
+    def __init__(self, redis_url: str, workers: Sequence[Worker[Any]], notice_states_key: str | None = None) -> None:
         self.client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2)
-        self.workers = workers
+        self.workers = [(w.service, w) for w in workers]
+        self.notice_states_key = notice_states_key  # the notifier's records by state, when it runs here
         self.ready = False
 
     def collect(self) -> Iterator[Any]:
@@ -113,11 +143,16 @@ class StreamCollector(Collector):
                 ("dead_lettered", "Entries moved to the dead-letter stream"),
             )
         }
+        totals: dict[str, dict[str, int]] = {}  # a service may run several workers (the notifier does)
         for service, w in self.workers:
-            families["published"].add_metric([service], w.counts.published)
-            families["deduplicated"].add_metric([service], w.counts.deduplicated)
-            families["reclaimed"].add_metric([service], w.counts.reclaimed)
-            families["dead_lettered"].add_metric([service], w.counts.dead)
+            t = totals.setdefault(service, dict.fromkeys(families, 0))
+            t["published"] += w.counts.published
+            t["deduplicated"] += w.counts.deduplicated
+            t["reclaimed"] += w.counts.reclaimed
+            t["dead_lettered"] += w.counts.dead
+        for service, t in totals.items():
+            for name, value in t.items():
+                families[name].add_metric([service], value)
         yield from families.values()
         lag = GaugeMetricFamily(
             "intake_stream_lag", "Entries not yet delivered to the group", labels=["stream", "group"]
@@ -127,6 +162,11 @@ class StreamCollector(Collector):
             "intake_stream_oldest_pending_age_seconds", "Age of the oldest pending entry", labels=["stream", "group"]
         )
         up = GaugeMetricFamily("intake_redis_up", "Whether Redis answered the last scrape")
+        records = GaugeMetricFamily(
+            "intake_notice_records",
+            "Notice records by state (final states: since the records were kept)",
+            labels=["state"],
+        )
         try:
             for _service, w in self.workers:
                 stream, group = w.s.stream, w.s.group
@@ -139,12 +179,18 @@ class StreamCollector(Collector):
                 oldest = summary.get("min") if summary else None
                 seconds = max(0.0, time.time() - int(str(oldest).split("-")[0]) / 1000) if oldest else 0.0
                 age.add_metric([stream, group], seconds)
+            if self.notice_states_key:
+                states = self.client.hgetall(self.notice_states_key)
+                for state in ("pending", "sending", "sent", "failed", "needs_review"):
+                    records.add_metric([state], float(states.get(state, 0)))
             up.add_metric([], 1)
             self.ready = True
         except redis.RedisError:
             up.add_metric([], 0)
             self.ready = False
         yield from (lag, pending, age, up)
+        if self.notice_states_key:
+            yield records
         info_family = InfoMetricFamily("intake_build", "Build information")
         info_family.add_metric([], {"version": VERSION, "python": sys.version.split()[0]})
         yield info_family

@@ -8,11 +8,13 @@ import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import redis.asyncio as aioredis
 
-from contracts.events import ReportJudged, ReportParsed, SubmissionReceived, event_id
+from contracts.events import NoticeRequested, ReportJudged, ReportParsed, SubmissionReceived, event_id
 from services import registry as registry_mod
 from services.delivery import DeliverySettings, Result, Worker, decoder
 from services.notifier import service as notifier
@@ -43,7 +45,9 @@ def create_workers(
     on_entry: Callable[[str, str, float, Any], None] | None = None,
     on_error: Callable[[str, str], None] | None = None,
     live: registry_mod.Live | None = None,
+    metrics: notifier.NoticeMetrics | None = None,
 ) -> list[Worker[Any]]:
+    """The workers of the named services, each knowing its service (``worker.service``)."""
     registry = registry_mod.Live(settings.offices_file) if live is None else live
     workers: list[Worker[Any]] = []
 
@@ -83,23 +87,66 @@ def create_workers(
             ReportParsed,
             validator.make_handler(text, settings, registry, now),
         ),
-        "notifier": (
-            settings.verdicts_stream,
-            settings.notifier_group,
-            ReportJudged,
-            notifier.make_handler(settings, registry, now),
-        ),
     }
     for name in names:
-        if name not in wiring:
+        if name not in SERVICES:
             raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
+        if name == "notifier":
+            workers += _notifier_workers(settings, text, registry, now, delivery, note(name), trouble(name), metrics)
+            continue
         stream, group, model, handle = wiring[name]
-        workers.append(Worker(text, delivery(stream, group), decoder(model), handle, note(name), trouble(name)))
+        workers.append(
+            Worker(text, delivery(stream, group), decoder(model), handle, note(name), trouble(name), service=name)
+        )
+    return workers
+
+
+def _notifier_workers(
+    settings: Settings,
+    text: aioredis.Redis,
+    registry: registry_mod.Live,
+    now: Callable[[], dt.datetime],
+    delivery: Callable[[str, str], DeliverySettings],
+    on_entry: Callable[[str, float, Any], None] | None,
+    on_error: Callable[[str], None] | None,
+    metrics: notifier.NoticeMetrics | None,
+) -> list[Worker[Any]]:
+    """The verdicts' consumer, and one sender per channel (each with its own stream and retries)."""
+    n = notifier.Notifier(text, settings, registry, now, metrics)
+    verdicts = Worker(
+        text,
+        delivery(settings.verdicts_stream, settings.notifier_group),
+        decoder(ReportJudged),
+        n.handle_verdict,
+        on_entry,
+        on_error,
+        service="notifier",
+    )
+    verdicts.on_close = n.close
+    workers: list[Worker[Any]] = [verdicts]
+    at_once = {"email": settings.smtp_connections, "webhook": settings.webhook_concurrency, "outbox": 1}
+    for channel in n.channels:
+        d = delivery(notifier.outgoing_stream(settings, channel), settings.notifier_group)
+        workers.append(
+            Worker(
+                text,
+                replace(d, concurrency=at_once[channel]),
+                decoder(NoticeRequested),
+                n.handle_request,
+                on_entry,
+                on_error,
+                service="notifier",
+                tick=partial(n.move_due, channel),
+            )
+        )
     return workers
 
 
 async def run_workers(workers: Sequence[Worker[Any]], stop: asyncio.Event) -> None:
     await asyncio.gather(*(w.run(stop) for w in workers))
+    for w in workers:
+        if w.on_close is not None:
+            await w.on_close()
 
 
 async def submit(

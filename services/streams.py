@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Literal
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -15,7 +17,7 @@ class Settings(BaseSettings):
 
     redis_url: str = "redis://localhost:6379/0"
     offices_file: str | None = None
-    outbox_dir: str = "outbox"
+    outbox_dir: str | None = None  # notices also written here (one folder per office) when set
     submissions_stream: str = "intake:submissions"
     parsed_stream: str = "intake:parsed"
     verdicts_stream: str = "intake:verdicts"
@@ -33,3 +35,22 @@ class Settings(BaseSettings):
     key_prefix: str = "intake"
     metrics_port: int | None = 9464  # /metrics, /healthz, /readyz; 0 or unset env with none: off
     metrics_host: str = "0.0.0.0"
+
+    # Notices (services/notifier): channels, retries and the notice records' lifetime.
+    smtp_host: str | None = None  # email is a channel only when a server is configured
+    smtp_port: int = 25
+    smtp_from: str = "政府信息公开年报审核 <intake@localhost>"
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_tls: Literal["auto", "none", "starttls", "tls"] = "auto"  # auto: STARTTLS when offered
+    smtp_validate_certs: bool = True
+    smtp_timeout_s: float = 30.0
+    smtp_connections: int = 4  # kept open and reused; also how many emails go out at once
+    webhook_timeout_s: float = 10.0
+    webhook_concurrency: int = 32
+    notice_receipts: bool = False  # also notify accepted submissions (an acceptance receipt)
+    notice_retry_base_s: float = 2.0  # backoff doubles from here, with jitter ...
+    notice_retry_max_s: float = 600.0  # ... up to this ...
+    notice_retry_window_s: float = 24 * 3600.0  # ... and a notice still undelivered after this has failed
+    notice_sending_stale_s: float = 120.0  # "sending" older than this was interrupted by a crash
+    notice_record_ttl_s: int = 90 * 24 * 3600

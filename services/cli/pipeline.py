@@ -61,11 +61,19 @@ def serve_cmd(
 
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_registry)
         workers = create_workers(
-            settings, text, raw, names, on_entry=metrics.on_entry, on_error=metrics.on_error, live=live
+            settings,
+            text,
+            raw,
+            names,
+            on_entry=metrics.on_entry,
+            on_error=metrics.on_error,
+            live=live,
+            metrics=metrics,
         )
         where = ""
         if settings.metrics_port:
-            collector = StreamCollector(settings.redis_url, list(zip(names, workers, strict=True)))
+            states = f"{settings.key_prefix}:notice-states" if "notifier" in names else None
+            collector = StreamCollector(settings.redis_url, workers, states)
             try:
                 serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
             except OSError as exc:
@@ -172,11 +180,14 @@ def demo_cmd(
     async def main() -> None:
         text, raw = clients(settings)
         stop = asyncio.Event()
-        workers = create_workers(settings, text, raw, on_entry=metrics.on_entry)
+        workers = create_workers(
+            settings, text, raw, on_entry=metrics.on_entry, on_error=metrics.on_error, metrics=metrics
+        )
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        serve_http(metrics, StreamCollector(url, list(zip(SERVICES, workers, strict=True))), port, "127.0.0.1")
+        collector = StreamCollector(url, workers, f"{settings.key_prefix}:notice-states")
+        serve_http(metrics, collector, port, "127.0.0.1")
         out.print(f"metrics served at http://127.0.0.1:{port}/metrics while the demo runs")
         task = asyncio.create_task(run_workers(workers, stop))
         start: Any = await text.xrevrange(settings.verdicts_stream, count=1)
@@ -198,9 +209,18 @@ def demo_cmd(
                     event = ReportJudged.model_validate_json(fields["event"])
                     if event.submission_id in ids:
                         verdicts[event.submission_id] = event
-        await asyncio.sleep(0.5)  # let the notifier finish the last notices
+        rejected = {sid for sid, v in verdicts.items() if v.verdict.status == "rejected"}
+        noticed: set[str] = set()
+        last = "0-0"
+        while not rejected <= noticed and time.monotonic() < deadline:  # the notices of the rejections
+            reply = await text.xread({settings.notices_stream: last}, count=100, block=200)
+            for _s, entries in reply or []:
+                for eid, fields in entries:
+                    last = eid
+                    noticed.add(json.loads(fields["event"])["submission_id"])
         stop.set()
         await task
+        offices = Live(settings.offices_file)()
         for sid, name in ids.items():
             judged = verdicts.get(sid)
             if judged is None:
@@ -208,8 +228,12 @@ def demo_cmd(
                 continue
             findings_table(out, f"{name} ({judged.office_id})", judged.verdict, "zh")
             notice = folder / judged.office_id / f"{sid}.txt"
-            if notice.exists():
-                out.print(f"\n[bold]notice delivered to the outbox ({escape(str(notice))}):[/]\n")
+            registered = offices.get(judged.office_id)
+            if notice.exists() and registered is not None:
+                out.print(
+                    f"\n[bold]notice to {escape(registered.name)} <{escape(registered.email or '-')}>"
+                    f" (here: the outbox, {escape(str(notice))}):[/]\n"
+                )
                 out.print(notice.read_text(encoding="utf-8"), markup=False, highlight=False, soft_wrap=True)
         await text.aclose()
         await raw.aclose()

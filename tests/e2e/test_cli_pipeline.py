@@ -123,18 +123,26 @@ def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tm
                 return resp.status, resp.read().decode()
 
         assert get("/healthz")[0] == 200 and get("/readyz")[0] == 200
-        _, text = get("/metrics")
+        deadline = time.monotonic() + 10
+        # the notifier publishes the request to its outbox sender, which sends and publishes NoticeDelivered
+        while 'intake_published_total{service="notifier"} 2.0' not in (text := get("/metrics")[1]):
+            assert time.monotonic() < deadline, "the rejection's notice was not sent"
+            time.sleep(0.1)
         assert 'intake_entries_total{outcome="handled",service="parser"} 2.0' in text
         assert 'intake_verdicts_total{status="rejected"} 1.0' in text
         assert 'intake_findings_total{rule="T3-BALANCE",severity="error"} 2.0' in text
         assert f'intake_stream_pending{{group="validator",stream="{prefix}:parsed"}} 0.0' in text
         assert "intake_stream_lag" in text and "intake_stream_oldest_pending_age_seconds" in text
-        assert 'intake_published_total{service="notifier"} 1.0' in text and "intake_build_info" in text
+        assert 'intake_notices_total{channel="outbox",outcome="sent"} 1.0' in text and "intake_build_info" in text
+        assert 'intake_notice_attempts_total{channel="outbox",result="ok"} 1.0' in text
+        assert 'intake_notice_records{state="sent"} 1.0' in text
+        assert 'intake_notice_delivery_seconds_count{channel="outbox"} 1.0' in text
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
     lines = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]  # type: ignore[union-attr]
-    assert sum(1 for line in lines if line["event"] == "entry") == 6  # one line per handled entry
+    # one line per handled entry: two submissions through three stages, and one notice request sent
+    assert sum(1 for line in lines if line["event"] == "entry") == 7
     assert all(line["submission_id"] and line["office_id"] for line in lines if line["event"] == "entry")
 
 
@@ -158,9 +166,11 @@ def test_sighup_reloads_the_office_registry(redis_url: str, prefix: str, tmp_pat
         time.sleep(0.5)
         submit_cli(env, SEEDS[4], "puxi", "--wait", "20")
         deadline = time.monotonic() + 10
-        while client.xlen(f"{prefix}:notices") < 1 and time.monotonic() < deadline:
+        while client.xlen(f"{prefix}:notices") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert client.xlen(f"{prefix}:notices") == 1
+        events = [json.loads(fields["event"]) for _, fields in client.xrange(f"{prefix}:notices")]
+        # the first, from an office unknown then, failed on no channel; the second went out
+        assert [(e["type"], e["channel"]) for e in events] == [("NoticeFailed", "none"), ("NoticeDelivered", "outbox")]
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(15)
