@@ -88,7 +88,7 @@ class NoticeRequested(_Submitted):
     notice_id: str
     channel: Channel
     notice: Notice
-    verdict: Verdict
+    verdict: Verdict | None = None  # for the webhook channel, whose body carries it
 
 
 class NoticeDelivered(Envelope):

@@ -67,6 +67,7 @@ class Result:
     sets: dict[str, str] = field(default_factory=dict)  # e.g. an accepted report's figures
     dead: str | None = None  # handled, but an operator must look: the entry also goes to the dead letters
     dead_key: str | None = None  # dedupe key for that dead letter, so a redelivery writes it once
+    scripts: list[tuple[Any, list[str], list[Any]]] = field(default_factory=list)  # (script, keys, args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,23 +277,24 @@ class Worker(Generic[E]):
     ) -> None:
         now = dt.datetime.now(dt.UTC)
         pipe = self.r.pipeline(transaction=True)
-        published: list[Output] = []
-        letters = 0
-        for eid, fields, result in done:  # dead letters of handled entries first: replies in a known order
+        outputs_at: list[int] = []  # where each output's publish reply lands (1: published, 0: a duplicate)
+        letters_at: list[int] = []
+        for eid, fields, result in done:
             if result.dead is not None:
                 letter = self._letter(eid, fields, 1, result.dead, now)
                 key = f"intake:seen:{self.s.dead_stream}:{result.dead_key or eid}"
+                letters_at.append(len(pipe))
                 await self._publish(
                     keys=[self.s.dead_stream, key], args=[letter.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
                 )
-                letters += 1
-        for _eid, _fields, result in done:
             for out in result.outputs:
                 key = f"intake:seen:{out.stream}:{out.event_id}"
+                outputs_at.append(len(pipe))
                 await self._publish(
                     keys=[out.stream, key], args=[out.event.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
                 )
-                published.append(out)
+            for script, keys, args in result.scripts:
+                await script(keys=keys, args=args, client=pipe)
             for key in result.delete:
                 pipe.delete(key)
             for key, value in result.sets.items():
@@ -303,11 +305,11 @@ class Worker(Generic[E]):
         ids = [eid for eid, _, _ in done] + [d[0] for d in dead]
         pipe.xack(self.s.stream, self.s.group, *ids)
         replies = await pipe.execute()
-        flags = replies[letters : letters + len(published)]
-        self.counts.published += sum(1 for f in flags if f == 1)
-        self.counts.deduplicated += sum(1 for f in flags if f != 1)
+        published = sum(1 for i in outputs_at if replies[i] == 1)
+        self.counts.published += published
+        self.counts.deduplicated += len(outputs_at) - published
         self.counts.handled += len(done)
-        self.counts.dead += len(dead) + sum(1 for f in replies[:letters] if f == 1)
+        self.counts.dead += len(dead) + sum(1 for i in letters_at if replies[i] == 1)
 
     def _letter(self, eid: str, fields: dict[str, str], deliveries: int, error: str, now: dt.datetime) -> DeadLetter:
         return DeadLetter(

