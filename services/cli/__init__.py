@@ -3,7 +3,7 @@
 import os
 import sys
 
-from services.cli import check, notices, parse, pipeline  # noqa: F401  (each registers its commands)
+from services.cli import check, dead, notices, parse, pipeline  # noqa: F401  (each registers its commands)
 from services.cli.app import app
 
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from email.header import decode_header
@@ -490,3 +493,51 @@ def test_acceptance_receipts_are_sent_only_when_switched_on(
     asyncio.run(body(True, "on"))
     [mail] = sink.wait(1)
     assert str(mail.message["Subject"]).startswith("关于受理《")
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")}
+    env.update(
+        {
+            "INTAKE_REDIS_URL": settings.redis_url,
+            "INTAKE_KEY_PREFIX": settings.key_prefix,
+            "INTAKE_DEAD_STREAM": settings.dead_stream,
+            "INTAKE_NOTICES_STREAM": settings.notices_stream,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "services.cli", *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_a_failed_notice_is_listed_shown_and_replayed_from_the_dead_letters(
+    redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
+    hook.replies = [400]  # refused once (say, a portal bug), fixed before the operator replays
+    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))
+    judged = judged_event(REJECTED, "puxi", "sub-004")
+    nid = notice_id("sub-004", judged.event_id)
+
+    async def body() -> None:
+        async with Notifier(settings) as n:
+            await n.publish(judged)
+            await n.notices(1)
+            listed = _cli(settings, "dead", "list", "--json")
+            assert listed.returncode == 0, listed.stderr
+            [letter] = [json.loads(line) for line in listed.stdout.splitlines()]
+            assert letter["stream"] == f"{prefix}:outgoing:webhook" and "HTTP 400" in letter["error"]
+            shown = _cli(settings, "dead", "show", letter["id"])
+            assert json.loads(shown.stdout)["original"]["event"]["notice_id"] == nid
+            assert _cli(settings, "dead", "show", "1-1").returncode == 1
+            replayed = _cli(settings, "dead", "replay", letter["id"])
+            assert replayed.returncode == 0, replayed.stderr
+            events = await n.notices(2)
+            record = await n.records.get(nid, "webhook")
+            assert await n.text.xlen(settings.dead_stream) == 0
+        assert [e["type"] for e in events] == ["NoticeFailed", "NoticeDelivered"]
+        assert record["state"] == "sent" and record["attempts"] == "2"
+        assert len(hook.received) == 1
+
+    run(body)
