@@ -55,7 +55,7 @@ def replay(client: redis.Redis, settings: Settings, letter: Letter) -> str:
     event = letter.event or {}
     original = dict(letter.letter.original)
     pipe = client.pipeline(transaction=True)
-    seen = "intake:seen"
+    seen = f"{settings.key_prefix}:seen"
     if event.get("type") == "NoticeRequested":
         nid, channel = event["notice_id"], event["channel"]
         record = f"{settings.key_prefix}:notice:{nid}:{channel}"

@@ -83,6 +83,7 @@ class DeliverySettings:
     reclaim_every_s: float = 2.0
     max_deliveries: int = 5
     dedupe_ttl_s: int = 7 * 24 * 3600
+    seen_prefix: str = "intake:seen"  # dedupe keys: {seen_prefix}:{stream}:{event id}
     concurrency: int = 1  # handlers of one batch running at once (senders waiting on the network)
 
 
@@ -282,13 +283,13 @@ class Worker(Generic[E]):
         for eid, fields, result in done:
             if result.dead is not None:
                 letter = self._letter(eid, fields, 1, result.dead, now)
-                key = f"intake:seen:{self.s.dead_stream}:{result.dead_key or eid}"
+                key = f"{self.s.seen_prefix}:{self.s.dead_stream}:{result.dead_key or eid}"
                 letters_at.append(len(pipe))
                 await self._publish(
                     keys=[self.s.dead_stream, key], args=[letter.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
                 )
             for out in result.outputs:
-                key = f"intake:seen:{out.stream}:{out.event_id}"
+                key = f"{self.s.seen_prefix}:{out.stream}:{out.event_id}"
                 outputs_at.append(len(pipe))
                 await self._publish(
                     keys=[out.stream, key], args=[out.event.model_dump_json(), self.s.dedupe_ttl_s], client=pipe

@@ -20,7 +20,7 @@ from typing import Any
 
 import redis
 import structlog
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
@@ -53,6 +53,7 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)  # process_cpu_seconds_total, process_resident_memory_bytes, …
         self.entries = Counter(
             "intake_entries_total",
             "Entries handled, by service and outcome",
@@ -89,6 +90,12 @@ class Metrics:
             buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60, 300, 1800, 3600, 6 * 3600, 24 * 3600),
             registry=self.registry,
         )
+        self.verdict_latency = Histogram(
+            "intake_verdict_latency_seconds",
+            "From the portal's submission to its verdict reaching the notifier",
+            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+            registry=self.registry,
+        )
         self.log = structlog.get_logger("intake")
 
     # The notifier's hooks (services.notifier.service.NoticeMetrics).
@@ -111,6 +118,7 @@ class Metrics:
         verdict = getattr(event, "verdict", None) if getattr(event, "type", None) == "ReportJudged" else None
         if verdict is not None and outcome == "handled":
             self.verdicts.labels(verdict.status).inc()
+            self.verdict_latency.observe(max(0.0, time.time() - event.submitted_at.timestamp()))
             for f in verdict.findings:
                 self.findings.labels(f.rule, f.severity).inc()
         self.log.info(
@@ -127,10 +135,18 @@ class Metrics:
 class StreamCollector(Collector):
     """Delivery counters from the workers, and lag / pending / oldest-pending age from Redis."""
 
-    def __init__(self, redis_url: str, workers: Sequence[Worker[Any]], notice_states_key: str | None = None) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        workers: Sequence[Worker[Any]],
+        notice_states_key: str | None = None,
+        extra_streams: Sequence[str] = (),
+    ) -> None:
         self.client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2)
         self.workers = [(w.service, w) for w in workers]
         self.notice_states_key = notice_states_key  # the notifier's records by state, when it runs here
+        # every stream the workers read, and the ones operators watch besides (verdicts, notices, dead)
+        self.streams = sorted({w.s.stream for w in workers} | {w.s.dead_stream for w in workers} | set(extra_streams))
         self.ready = False
 
     def collect(self) -> Iterator[Any]:
@@ -162,6 +178,11 @@ class StreamCollector(Collector):
             "intake_stream_oldest_pending_age_seconds", "Age of the oldest pending entry", labels=["stream", "group"]
         )
         up = GaugeMetricFamily("intake_redis_up", "Whether Redis answered the last scrape")
+        added = CounterMetricFamily(
+            "intake_stream_entries_added", "Entries ever added to a stream (XINFO STREAM)", labels=["stream"]
+        )
+        used = GaugeMetricFamily("intake_redis_used_memory_bytes", "Redis used_memory")
+        limit = GaugeMetricFamily("intake_redis_maxmemory_bytes", "Redis maxmemory (0: no limit)")
         records = GaugeMetricFamily(
             "intake_notice_records",
             "Notice records by state (final states: since the records were kept)",
@@ -179,6 +200,15 @@ class StreamCollector(Collector):
                 oldest = summary.get("min") if summary else None
                 seconds = max(0.0, time.time() - int(str(oldest).split("-")[0]) / 1000) if oldest else 0.0
                 age.add_metric([stream, group], seconds)
+            for stream in self.streams:
+                try:
+                    described: Any = self.client.xinfo_stream(stream)
+                except redis.ResponseError:  # no such stream yet
+                    continue
+                added.add_metric([stream], float(described.get("entries-added", described.get("length", 0))))
+            memory: Any = self.client.info("memory")
+            used.add_metric([], float(memory.get("used_memory", 0)))
+            limit.add_metric([], float(memory.get("maxmemory", 0)))
             if self.notice_states_key:
                 states = self.client.hgetall(self.notice_states_key)
                 for state in ("pending", "sending", "sent", "failed", "needs_review"):
@@ -188,7 +218,7 @@ class StreamCollector(Collector):
         except redis.RedisError:
             up.add_metric([], 0)
             self.ready = False
-        yield from (lag, pending, age, up)
+        yield from (lag, pending, age, up, added, used, limit)
         if self.notice_states_key:
             yield records
         info_family = InfoMetricFamily("intake_build", "Build information")

@@ -60,6 +60,7 @@ def create_workers(
             batch=settings.batch,
             min_idle_ms=settings.min_idle_ms,
             max_deliveries=settings.max_deliveries,
+            seen_prefix=f"{settings.key_prefix}:seen",
         )
 
     def note(service: str) -> Callable[[str, float, Any], None] | None:

@@ -52,5 +52,5 @@ class Settings(BaseSettings):
     notice_retry_base_s: float = 2.0  # backoff doubles from here, with jitter ...
     notice_retry_max_s: float = 600.0  # ... up to this ...
     notice_retry_window_s: float = 24 * 3600.0  # ... and a notice still undelivered after this has failed
-    notice_sending_stale_s: float = 120.0  # "sending" older than this was interrupted by a crash
+    notice_sending_stale_s: float = 60.0  # "sending" older than this was interrupted by a crash
     notice_record_ttl_s: int = 90 * 24 * 3600

@@ -85,7 +85,8 @@ def serve_cmd(
         where = ""
         if settings.metrics_port:
             states = f"{settings.key_prefix}:notice-states" if "notifier" in names else None
-            collector = StreamCollector(settings.redis_url, workers, states)
+            watched = (settings.submissions_stream, settings.verdicts_stream, settings.notices_stream)
+            collector = StreamCollector(settings.redis_url, workers, states, watched)
             try:
                 serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
             except OSError as exc:

@@ -16,9 +16,9 @@ Two stages, each a worker of the shared delivery loop:
 
 A redelivered verdict or request finds its record already past ``pending`` and sends nothing.
 A crash between sending and recording leaves the record in ``sending``; found so after
-``notice_sending_stale_s``, an email goes to ``needs_review`` (never a second email), while a
-webhook or outbox file is sent again (the portal deduplicates on ``webhook-id``; a file is
-overwritten).
+``notice_sending_stale_s``, an email goes to ``needs_review`` (never a second email). A webhook
+or an outbox file found in ``sending`` is simply sent again: the portal deduplicates on
+``webhook-id`` and a file is overwritten.
 """
 
 from __future__ import annotations
@@ -197,11 +197,11 @@ class Notifier:
             claim = await self.records.claim(nid, channel, time.time(), self.s.notice_sending_stale_s)
         if claim.verdict == "done":  # a redelivered request: say again what happened (deduplicated)
             return await self._settled(job, claim.state, claim.attempts)
-        if claim.verdict == "busy":  # another attempt is under way: look again when it must be over
+        if claim.verdict == "busy" and channel == "email":  # another attempt may be under way: look again later
             await self._schedule(job, time.time() + self.s.notice_sending_stale_s)
             return Result()
         attempt = claim.attempts
-        if claim.verdict == "interrupted":
+        if claim.verdict == "busy" or claim.verdict == "interrupted":
             if channel == "email":  # it may have gone out: never risk a second email
                 reason = (
                     "interrupted between sending and recording (a crash); not sent again so that no "
@@ -210,7 +210,8 @@ class Notifier:
                 )
                 await self.records.move(nid, channel, "sending", "needs_review", time.time(), error=reason)
                 return await self._finish(job, "needs_review", attempt, reason)
-            await self.records.move(nid, channel, "sending", "sending", time.time())  # idempotent: send again
+            # a webhook (deduplicated by webhook-id) or a file (overwritten) is safe to send again
+            await self.records.move(nid, channel, "sending", "sending", time.time())
             attempt += 1
         office = self.registry().get(job.office_id)
         try:
