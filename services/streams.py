@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_tls: Literal["auto", "none", "starttls", "tls"] = "auto"  # auto: STARTTLS when offered
     smtp_validate_certs: bool = True
+    smtp_ca_file: str | None = None  # a CA bundle for the mail server's certificate (e.g. a private CA)
     smtp_timeout_s: float = 30.0
     smtp_connections: int = 4  # kept open and reused; also how many emails go out at once
     webhook_timeout_s: float = 10.0

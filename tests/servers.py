@@ -54,6 +54,7 @@ class SmtpSink:
     mails: list[Mail] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # answers to the next DATA commands, e.g. "451 …"
     on_accept: Callable[[], None] | None = None  # called after a message is kept, before 250 goes out
+    options: dict[str, Any] = field(default_factory=dict)  # aiosmtpd's: ssl_context, tls_context, auth…
     controller: Controller | None = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
@@ -67,7 +68,7 @@ class SmtpSink:
         return "250 Message accepted for delivery"
 
     def start(self) -> SmtpSink:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **self.options)
         self.controller.start()
         return self
 

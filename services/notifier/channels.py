@@ -98,6 +98,7 @@ class EmailChannel:
         user: str | None = None,
         password: str | None = None,
         validate_certs: bool = True,
+        ca_file: str | None = None,
         timeout_s: float = 30.0,
         connections: int = 4,
     ) -> None:
@@ -115,6 +116,7 @@ class EmailChannel:
             "use_tls": tls == "tls",
             "start_tls": {"auto": None, "starttls": True}.get(tls, False),
             "validate_certs": validate_certs,
+            "cert_bundle": ca_file,
             "timeout": timeout_s,
         }
         self._gate = asyncio.Semaphore(connections)
@@ -196,7 +198,8 @@ async def _close(smtp: aiosmtplib.SMTP) -> None:
 
 
 def _classify(exc: BaseException) -> BaseException:
-    """SMTP 5xx is permanent; 4xx, timeouts and lost connections are transient."""
+    """SMTP 5xx, and a server without what the settings ask for, is permanent; 4xx, timeouts and
+    lost connections are transient."""
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         kind = Permanent if codes and all(c >= 500 for c in codes) else Transient
@@ -204,8 +207,11 @@ def _classify(exc: BaseException) -> BaseException:
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         kind = Permanent if 500 <= exc.code < 600 else Transient
         return kind(f"SMTP {exc.code} {exc.message}")
-    if isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError):
+    lost = aiosmtplib.SMTPServerDisconnected | aiosmtplib.SMTPConnectError | aiosmtplib.SMTPTimeoutError
+    if isinstance(exc, lost | OSError | TimeoutError):
         return Transient(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, aiosmtplib.SMTPException):  # e.g. AUTH or STARTTLS not offered: a setting to fix
+        return Permanent(f"{type(exc).__name__}: {exc}")
     return exc
 
 

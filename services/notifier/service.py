@@ -110,6 +110,7 @@ class Notifier:
                 settings.smtp_user,
                 settings.smtp_password.get_secret_value() if settings.smtp_password else None,
                 settings.smtp_validate_certs,
+                settings.smtp_ca_file,
                 settings.smtp_timeout_s,
                 settings.smtp_connections,
             )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -20,7 +21,9 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 import yaml
+from aiosmtpd.smtp import AuthResult
 
 from contracts.events import ReportJudged
 from services.notifier.records import Records
@@ -541,3 +544,79 @@ def test_a_failed_notice_is_listed_shown_and_replayed_from_the_dead_letters(
         assert len(hook.received) == 1
 
     run(body)
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> tuple[ssl.SSLContext, str]:
+    """A test CA: the mail server's context and the CA bundle the notifier is given."""
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server)
+    bundle = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    return server, str(bundle)
+
+
+def _login(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
+    ok = getattr(auth_data, "login", b"") == b"intake" and getattr(auth_data, "password", b"") == b"s3cret"
+    return AuthResult(success=ok, handled=False)  # aiosmtpd answers 235 or 535 itself
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # implicit TLS is TLS
+@pytest.mark.parametrize(
+    ("mode", "password", "refusal"),
+    [
+        ("starttls", "s3cret", None),
+        ("tls", "s3cret", None),
+        ("starttls", "wrong", "SMTP 535"),  # a refused login
+        ("none", "s3cret", "AUTH extension is not supported"),  # the server offers AUTH only after STARTTLS
+    ],
+)
+def test_smtp_with_starttls_or_implicit_tls_and_authentication(
+    redis_url: str,
+    prefix: str,
+    tmp_path: Path,
+    tls: tuple[ssl.SSLContext, str],
+    mode: str,
+    password: str,
+    refusal: str | None,
+) -> None:
+    """A server that requires TLS and a login: the right settings deliver, the wrong ones fail for good."""
+    context, bundle = tls
+    options: dict[str, Any] = {"auth_required": True, "authenticator": _login}
+    if mode == "tls":  # implicit TLS: aiosmtpd only counts STARTTLS as TLS for auth_require_tls
+        options.update({"ssl_context": context, "auth_require_tls": False})
+    else:
+        options.update({"tls_context": context, "require_starttls": True, "auth_require_tls": True})
+    sink = SmtpSink(options=options).start()
+    settings = notify_settings(
+        redis_url,
+        prefix,
+        tmp_path,
+        registry(tmp_path, PUXI),
+        smtp_host="localhost",
+        smtp_port=sink.port,
+        smtp_tls=mode,
+        smtp_ca_file=bundle,
+        smtp_user="intake",
+        smtp_password=password,
+    )
+    judged = judged_event(REJECTED, "puxi", "sub-004")
+
+    async def body() -> None:
+        async with Notifier(settings) as n:
+            await n.publish(judged)
+            [event] = await n.notices(1)
+            record = await n.records.get(notice_id("sub-004", judged.event_id), "email")
+        if refusal is None:
+            assert event["type"] == "NoticeDelivered" and record["state"] == "sent"
+            assert [m.rcpt_tos for m in sink.mails] == [["gongkai@puxi.example.gov.cn"]]
+        else:  # a setting to fix: permanent, no retry
+            assert event["type"] == "NoticeFailed" and record["state"] == "failed" and record["attempts"] == "1"
+            assert refusal in record["error"] and sink.mails == []
+
+    try:
+        run(body)
+    finally:
+        sink.stop()

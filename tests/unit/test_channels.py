@@ -90,6 +90,8 @@ def test_an_address_that_is_not_one_is_a_permanent_failure() -> None:
         (aiosmtplib.SMTPServerDisconnected("gone"), Transient),
         (aiosmtplib.SMTPConnectError("refused"), Transient),
         (ConnectionRefusedError(), Transient),
+        (aiosmtplib.SMTPNotSupported("STARTTLS extension not supported by server."), Permanent),
+        (aiosmtplib.SMTPException("The SMTP AUTH extension is not supported by this server."), Permanent),
     ],
 )
 def test_smtp_errors_are_transient_or_permanent(exc: BaseException, kind: type[Exception]) -> None:
