@@ -57,6 +57,14 @@ class SmtpSink:
     options: dict[str, Any] = field(default_factory=dict)  # aiosmtpd's: ssl_context, tls_context, auth…
     controller: Controller | None = None
 
+    rcpt_delay_s: float = 0.0  # a server that hangs before it answers RCPT
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
+        if self.rcpt_delay_s:
+            await asyncio.sleep(self.rcpt_delay_s)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.replies:
             reply = self.replies.pop(0)

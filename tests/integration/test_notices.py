@@ -620,3 +620,35 @@ def test_smtp_with_starttls_or_implicit_tls_and_authentication(
         run(body)
     finally:
         sink.stop()
+
+
+def test_a_mail_server_that_hangs_times_out_and_the_notice_is_retried(
+    redis_url: str, prefix: str, tmp_path: Path, sink: SmtpSink
+) -> None:
+    sink.rcpt_delay_s = 3.0  # longer than the notifier waits
+    settings = notify_settings(
+        redis_url,
+        prefix,
+        tmp_path,
+        registry(tmp_path, PUXI),
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        smtp_timeout_s=0.5,
+    )
+    judged = judged_event(REJECTED, "puxi", "sub-004")
+
+    async def body() -> None:
+        async with Notifier(settings) as n:
+            await n.publish(judged)
+
+            async def timed_out() -> bool:
+                return n.sample("intake_notice_attempts_total", channel="email", result="transient") >= 1
+
+            await n.until(timed_out)
+            sink.rcpt_delay_s = 0.0
+            [event] = await n.notices(1)
+            record = await n.records.get(notice_id("sub-004", judged.event_id), "email")
+        assert event["type"] == "NoticeDelivered" and record["state"] == "sent" and int(record["attempts"]) >= 2
+        assert len(sink.wait(1)) == 1
+
+    run(body)
