@@ -652,3 +652,33 @@ def test_a_mail_server_that_hangs_times_out_and_the_notice_is_retried(
         assert len(sink.wait(1)) == 1
 
     run(body)
+
+
+def test_a_webhook_found_mid_send_is_sent_again_at_once_and_an_email_is_not(
+    redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As after a crash between sending and recording: the records say "sending" a moment ago."""
+    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
+    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    settings = notify_settings(
+        redis_url, prefix, tmp_path, registry(tmp_path, office), smtp_host="127.0.0.1", smtp_port=sink.port
+    )
+    judged = judged_event(REJECTED, "puxi", "sub-004")
+    nid = notice_id("sub-004", judged.event_id)
+
+    async def body() -> None:
+        async with Notifier(settings) as n:
+            for channel in ("webhook", "email"):
+                await n.records.create(nid, channel, "sub-004", "puxi", judged.occurred_at)
+                await n.records.claim(nid, channel, time.time(), 60)  # pending -> sending, then "crash"
+            await n.publish(judged)
+            [event] = await n.notices(1)
+            await asyncio.sleep(0.5)
+            webhook = await n.records.get(nid, "webhook")
+            email = await n.records.get(nid, "email")
+        assert (event["type"], event["channel"]) == ("NoticeDelivered", "webhook")
+        assert webhook["state"] == "sent" and webhook["attempts"] == "2"
+        assert len(hook.received) == 1 and hook.received[0].headers["webhook-id"] == nid  # the portal dedupes on it
+        assert email["state"] == "sending" and sink.mails == []  # waits; needs_review once stale, never resent
+
+    run(body)
