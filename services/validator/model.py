@@ -64,7 +64,7 @@ _T4_LABELS = {
     "litigation_direct": "行政诉讼（未经复议直接起诉）",
     "litigation_after_review": "行政诉讼（复议后起诉）",
 }
-_CANONICAL = {n: str(n) for n in range(1000)}  # how small counts are written
+_CANONICAL = tuple(str(n) for n in range(1000))  # how small counts are written
 
 
 class Report:
@@ -113,7 +113,7 @@ class Report:
                             attention((table, row_id, col, cell))
                         else:
                             out[col] = value
-                            if cell.raw != _CANONICAL.get(value) and cell.raw != str(value):
+                            if cell.raw != (_CANONICAL[value] if value < 1000 else str(value)):
                                 attention((table, row_id, col, cell))
                     elif state == "blank":
                         out[col] = 0

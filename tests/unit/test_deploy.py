@@ -169,3 +169,17 @@ def metric_names() -> set[str]:
     """The metric names the dashboard and the alert rules use."""
     exprs = [t["expr"] for p in dashboard()["panels"] for t in p["targets"]] + [r["expr"] for r in alert_rules()]
     return {n for e in exprs for n in re.findall(r"\b((?:intake|process)_[a-z_]+)\b", e)}
+
+
+def test_kustomize_renders_the_manifests_into_the_namespace() -> None:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        pytest.skip("kubectl is not installed here: the structural checks above still ran")
+    result = subprocess.run([kubectl, "kustomize", str(DEPLOY / "k8s")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    objects = [d for d in yaml.safe_load_all(result.stdout) if d]
+    kinds = sorted(o["kind"] for o in objects)
+    assert kinds.count("Deployment") == kinds.count("ScaledObject") == kinds.count("PodDisruptionBudget") == 3
+    assert all(o["metadata"].get("namespace") == "intake" for o in objects if o["kind"] != "Namespace")
+    offices = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "intake-offices")
+    assert yaml.safe_load(offices["data"]["offices.yaml"])["offices"]  # the registry travels whole
