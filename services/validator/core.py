@@ -25,16 +25,26 @@ REASONS_ZH = {
 }
 
 
+QUOTE_MAX = 80  # characters of document text quoted in a message (a cell, a heading, a sentence)
+_QUOTED = frozenset({"raw", "found", "text", "heading", "actual"})  # the parameters that quote the document
+
+
+def _quoted(value: str) -> str:
+    return value if len(value) <= QUOTE_MAX else value[: QUOTE_MAX - 1] + "…"
+
+
 def _finding(rule: Rule, hit: Hit) -> Finding:
+    params = {k: _quoted(v) if k in _QUOTED and isinstance(v, str) else v for k, v in hit.params.items()}
+    actual = hit.actual
     return Finding(
         rule=rule.id,
         severity=rule.severity,
         location=hit.location,
         expected=hit.expected,
-        actual=hit.actual,
+        actual=_quoted(actual) if isinstance(actual, str) else actual,
         terms=hit.terms,
-        message_zh=rule.message_zh.format(**hit.params),
-        message_en=rule.message_en.format(**hit.params),
+        message_zh=rule.message_zh.format(**params),
+        message_en=rule.message_en.format(**params),
     )
 
 

@@ -88,3 +88,26 @@ def test_acceptance_lists_warnings_apart() -> None:
     notice = render_notice(validate(report), report, None, SubmissionRef(submission_id="s"), TODAY)
     assert notice.kind == "acceptance" and "予以受理" in notice.text
     assert "须修改的问题" not in notice.text and "TPL-CELL-SUSPECT" in notice.text
+
+
+def test_document_text_quoted_in_a_notice_is_capped() -> None:
+    """A cell stuffed with text reaches the office as a short quote, not as the whole cell."""
+    import datetime as dt
+
+    from contracts.notice import SubmissionRef
+    from contracts.report import ParsedReport
+    from services.notifier.notice import render_notice
+    from services.parser import parse
+    from services.validator import validate
+    from services.validator.core import QUOTE_MAX
+    from tests.conftest import SEEDS
+
+    data = parse(SEEDS[0].read_bytes()).model_dump()
+    data["tables"]["t3"]["total"]["natural_person"].update(raw="很长" * 2000, value=None, state="unread")
+    verdict = validate(ParsedReport.model_validate(data))
+    assert verdict.status == "rejected" and "TPL-CELL-INVALID" in {f.rule for f in verdict.findings}
+    notice = render_notice(verdict, None, None, SubmissionRef(submission_id="s"), dt.date(2021, 1, 20))
+    assert QUOTE_MAX <= 100
+    assert "很长" * 50 not in notice.text and "很长很长" in notice.text and "…”" in notice.text
+    assert len(notice.text) < 10_000
+    assert all(len(f.actual) <= 100 for f in verdict.findings if isinstance(f.actual, str))
