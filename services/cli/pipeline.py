@@ -50,7 +50,16 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
 def serve_cmd(
     service: Annotated[str, typer.Argument(help="parser, validator, notifier or all")],
 ) -> None:
-    """Run service(s) against INTAKE_REDIS_URL until SIGTERM/SIGINT, then finish what is in flight and exit."""
+    """Run service(s) against INTAKE_REDIS_URL until SIGTERM/SIGINT, then finish what is in flight and exit.
+
+    Settings come from the environment: INTAKE_REDIS_URL, INTAKE_OFFICES_FILE (the office registry;
+    SIGHUP reloads it), INTAKE_METRICS_PORT (9464; 0 for none), INTAKE_CONSUMER, INTAKE_BATCH,
+    INTAKE_MIN_IDLE_MS, INTAKE_MAX_DELIVERIES; for the notifier INTAKE_SMTP_HOST, INTAKE_SMTP_PORT,
+    INTAKE_SMTP_FROM, INTAKE_SMTP_USER, INTAKE_SMTP_PASSWORD, INTAKE_SMTP_TLS (auto, starttls, tls,
+    none), INTAKE_SMTP_CA_FILE, INTAKE_OUTBOX_DIR, INTAKE_NOTICE_RECEIPTS and the INTAKE_NOTICE_RETRY_*
+    settings; webhook secrets from the variables the registry names. The full list with defaults:
+    docs/operations.md.
+    """
     names = SERVICES if service == "all" else (service,)
     if any(n not in SERVICES for n in names):
         err.print(f"intake: unknown service {service!r}; choose parser, validator, notifier or all", markup=False)
