@@ -52,13 +52,17 @@ def serve_cmd(
 ) -> None:
     """Run service(s) against INTAKE_REDIS_URL until SIGTERM/SIGINT, then finish what is in flight and exit.
 
-    Settings come from the environment: INTAKE_REDIS_URL, INTAKE_OFFICES_FILE (the office registry;
-    SIGHUP reloads it), INTAKE_METRICS_PORT (9464; 0 for none), INTAKE_CONSUMER, INTAKE_BATCH,
-    INTAKE_MIN_IDLE_MS, INTAKE_MAX_DELIVERIES; for the notifier INTAKE_SMTP_HOST, INTAKE_SMTP_PORT,
-    INTAKE_SMTP_FROM, INTAKE_SMTP_USER, INTAKE_SMTP_PASSWORD, INTAKE_SMTP_TLS (auto, starttls, tls,
-    none), INTAKE_SMTP_CA_FILE, INTAKE_OUTBOX_DIR, INTAKE_NOTICE_RECEIPTS and the INTAKE_NOTICE_RETRY_*
-    settings; webhook secrets from the variables the registry names. The full list with defaults:
-    docs/operations.md.
+    Settings (environment; all of them, with defaults, in docs/operations.md):
+
+    INTAKE_REDIS_URL, INTAKE_OFFICES_FILE (the office registry; SIGHUP reloads it), INTAKE_METRICS_PORT.
+
+    INTAKE_CONSUMER, INTAKE_BATCH, INTAKE_MIN_IDLE_MS, INTAKE_MAX_DELIVERIES.
+
+    Notifier: INTAKE_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _TLS (auto|starttls|tls|none), _CA_FILE.
+
+    Notifier: INTAKE_OUTBOX_DIR, INTAKE_NOTICE_RECEIPTS, INTAKE_NOTICE_RETRY_BASE_S, _MAX_S, _WINDOW_S.
+
+    Webhook signing secrets: the variables the office registry names.
     """
     names = SERVICES if service == "all" else (service,)
     if any(n not in SERVICES for n in names):
