@@ -36,8 +36,8 @@ from starlette.applications import Starlette  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from bench.pipeline_bench import free_port, start_redis  # noqa: E402
-from tests.conftest import SEEDS  # noqa: E402
+from bench.pipeline_bench import start_redis  # noqa: E402
+from tests.conftest import SEEDS, free_port  # noqa: E402
 from tests.portal import judged_event  # noqa: E402
 
 INTAKE = [sys.executable, "-m", "services.cli"]

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,16 +33,11 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 
 from bench.parse_bench import corpus  # noqa: E402
+from tests.conftest import free_port  # noqa: E402
 from tests.generator import SHAPES  # noqa: E402
 from tests.portal import portal_event  # noqa: E402
 
 HZ = os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:

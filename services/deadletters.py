@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import redis
 
 from contracts.events import DeadLetter
-from services.notifier.service import notice_id
+from services.delivery import seen_key
+from services.notifier.records import MOVE, record_key, states_key
+from services.notifier.service import failure_ids, notice_id
 from services.streams import Settings
 
 
@@ -55,32 +58,23 @@ def replay(client: redis.Redis, settings: Settings, letter: Letter) -> str:
     event = letter.event or {}
     original = dict(letter.letter.original)
     pipe = client.pipeline(transaction=True)
-    seen = f"{settings.key_prefix}:seen"
-    if event.get("type") == "NoticeRequested":
+    if event.get("type") == "NoticeRequested":  # a notice that failed or needs review on its channel
         nid, channel = event["notice_id"], event["channel"]
-        record = f"{settings.key_prefix}:notice:{nid}:{channel}"
-        states = f"{settings.key_prefix}:notice-states"
+        keys = (record_key(settings.key_prefix, nid, channel), states_key(settings.key_prefix))
+        now = f"{time.time():.3f}"
         for old in ("failed", "needs_review"):  # the operator's call: send again
-            pipe.eval(_RESET, 2, record, states, old)
-        pipe.delete(f"{seen}:{settings.dead_stream}:{nid}:{channel}")
-        pipe.delete(f"{seen}:{settings.notices_stream}:failed:{nid}:{channel}")
+            pipe.eval(MOVE, 2, *keys, old, "pending", now, "error", "")
         # a fresh retry window, counted from the replay
         original["event"] = json.dumps({**event, "occurred_at": dt.datetime.now(dt.UTC).isoformat()})
     elif event.get("type") == "ReportJudged":  # a notice that had no channel (e.g. an unknown office)
-        nid = notice_id(event["submission_id"], event["event_id"])
-        pipe.delete(f"{seen}:{settings.dead_stream}:{nid}")
-        pipe.delete(f"{seen}:{settings.notices_stream}:failed:{nid}:none")
+        nid, channel = notice_id(event["submission_id"], event["event_id"]), "none"
+    else:
+        nid = channel = ""
+    if nid:  # so that a second failure is reported again
+        dead_id, failed_id = failure_ids(nid, channel)
+        pipe.delete(seen_key(settings.seen_prefix, settings.dead_stream, dead_id))
+        pipe.delete(seen_key(settings.seen_prefix, settings.notices_stream, failed_id))
     pipe.xadd(letter.letter.stream, original)  # type: ignore[arg-type]
     pipe.xdel(settings.dead_stream, letter.entry_id)
     replies = pipe.execute()
     return str(replies[-2])
-
-
-# KEYS: record, states. ARGV: the state to leave. Back to pending, counted in the states hash.
-_RESET = """
-if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', 'pending', 'error', '')
-redis.call('HINCRBY', KEYS[2], ARGV[1], -1)
-redis.call('HINCRBY', KEYS[2], 'pending', 1)
-return 1
-"""

@@ -47,6 +47,11 @@ return 0
 """
 
 
+def seen_key(prefix: str, stream: str, event_id: str) -> str:
+    """The dedupe key of an event published to ``stream``: while it exists, the event is not published again."""
+    return f"{prefix}:{stream}:{event_id}"
+
+
 class Undeliverable(Exception):
     """Raised by a handler when an entry can never succeed (e.g. an office not in the registry)."""
 
@@ -283,13 +288,13 @@ class Worker(Generic[E]):
         for eid, fields, result in done:
             if result.dead is not None:
                 letter = self._letter(eid, fields, 1, result.dead, now)
-                key = f"{self.s.seen_prefix}:{self.s.dead_stream}:{result.dead_key or eid}"
+                key = seen_key(self.s.seen_prefix, self.s.dead_stream, result.dead_key or eid)
                 letters_at.append(len(pipe))
                 await self._publish(
                     keys=[self.s.dead_stream, key], args=[letter.model_dump_json(), self.s.dedupe_ttl_s], client=pipe
                 )
             for out in result.outputs:
-                key = f"{self.s.seen_prefix}:{out.stream}:{out.event_id}"
+                key = seen_key(self.s.seen_prefix, out.stream, out.event_id)
                 outputs_at.append(len(pipe))
                 await self._publish(
                     keys=[out.stream, key], args=[out.event.model_dump_json(), self.s.dedupe_ttl_s], client=pipe

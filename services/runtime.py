@@ -60,7 +60,7 @@ def create_workers(
             batch=settings.batch,
             min_idle_ms=settings.min_idle_ms,
             max_deliveries=settings.max_deliveries,
-            seen_prefix=f"{settings.key_prefix}:seen",
+            seen_prefix=settings.seen_prefix,
         )
 
     def note(service: str) -> Callable[[str, float, Any], None] | None:

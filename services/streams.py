@@ -55,3 +55,8 @@ class Settings(BaseSettings):
     notice_retry_window_s: float = 24 * 3600.0  # ... and a notice still undelivered after this has failed
     notice_sending_stale_s: float = 60.0  # "sending" older than this was interrupted by a crash
     notice_record_ttl_s: int = 90 * 24 * 3600
+
+    @property
+    def seen_prefix(self) -> str:
+        """Where the dedupe keys of published events live (``services.delivery.seen_key``)."""
+        return f"{self.key_prefix}:seen"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
@@ -34,3 +35,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.ge
 
 def truth_of(seed: Path) -> dict:  # type: ignore[type-arg]
     return json.loads((FIXTURES / "truth" / (seed.stem + ".json")).read_text(encoding="utf-8"))
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (for the servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from contracts.notice import SubmissionRef
+from contracts.report import ParsedReport
 from contracts.verdict import Office, Verdict
 from services.cli.app import app, err, out_console, read_file
 from services.notifier.notice import render_notice
@@ -45,12 +46,7 @@ def check_cmd(
         if data is None:
             status = 2
             continue
-        report = None
-        try:
-            report = parse(data, path.name)
-            verdict = validate(report, ctx)
-        except UnreadableUpload as exc:
-            verdict = unreadable(exc.reason, exc.detail)
+        report, verdict = judge(data, path.name, ctx)
         if verdict.status == "rejected" and status == 0:
             status = 1
         if as_json:
@@ -68,6 +64,15 @@ def check_cmd(
             out.print(f"\n[bold]主题 Subject:[/] {rendered.subject}\n", highlight=False)
             out.print(rendered.text, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(status)
+
+
+def judge(data: bytes, name: str, ctx: Context) -> tuple[ParsedReport | None, Verdict]:
+    """Parse and validate one upload, offline; an unreadable one gets its DOC-UNREADABLE verdict."""
+    try:
+        report = parse(data, name)
+    except UnreadableUpload as exc:
+        return None, unreadable(exc.reason, exc.detail)
+    return report, validate(report, ctx)
 
 
 def findings_table(out: Console, source: str, verdict: Verdict, lang: Literal["zh", "en"]) -> None:

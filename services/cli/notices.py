@@ -16,13 +16,13 @@ from rich.text import Text
 
 from contracts.notice import SubmissionRef, WebhookBody
 from services.cli.app import app, err, out_console, read_file
+from services.cli.check import judge
 from services.notifier.channels import EmailChannel
 from services.notifier.notice import render_notice
 from services.notifier.records import Records
-from services.parser import UnreadableUpload, parse
 from services.registry import load
 from services.streams import Settings
-from services.validator import Context, unreadable, validate
+from services.validator import Context
 
 notices = typer.Typer(help="The notices offices receive: preview one, or see where one stands.", no_args_is_help=True)
 app.add_typer(notices, name="notices")
@@ -53,11 +53,7 @@ def preview_cmd(
     if data is None:
         raise typer.Exit(2)
     now = dt.datetime.now(dt.UTC)
-    try:
-        report = parse(data, file.name)
-        verdict = validate(report, Context(office=entry, year=year, now=now.date()))
-    except UnreadableUpload as exc:
-        report, verdict = None, unreadable(exc.reason, exc.detail)
+    report, verdict = judge(data, file.name, Context(office=entry, year=year, now=now.date()))
     ref = SubmissionRef(submission_id="preview", office_id=office, file_name=file.name, declared_year=year)
     notice = render_notice(verdict, report, entry, ref, now.date())
     out = out_console()

@@ -21,6 +21,7 @@ from rich.markup import escape
 from contracts.events import ReportJudged
 from services.cli.app import app, err, out_console, read_file
 from services.cli.check import findings_table
+from services.notifier.records import states_key
 from services.observability import Metrics, StreamCollector, configure_logging, serve_http
 from services.registry import Live
 from services.runtime import SERVICES, clients, create_workers, run_workers, submit
@@ -97,7 +98,7 @@ def serve_cmd(
         )
         where = ""
         if settings.metrics_port:
-            states = f"{settings.key_prefix}:notice-states" if "notifier" in names else None
+            states = states_key(settings.key_prefix) if "notifier" in names else None
             watched = (settings.submissions_stream, settings.verdicts_stream, settings.notices_stream)
             collector = StreamCollector(settings.redis_url, workers, states, watched)
             try:
@@ -212,7 +213,7 @@ def demo_cmd(
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        collector = StreamCollector(url, workers, f"{settings.key_prefix}:notice-states")
+        collector = StreamCollector(url, workers, states_key(settings.key_prefix))
         serve_http(metrics, collector, port, "127.0.0.1")
         out.print(f"metrics served at http://127.0.0.1:{port}/metrics while the demo runs")
         task = asyncio.create_task(run_workers(workers, stop))

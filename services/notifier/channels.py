@@ -88,6 +88,7 @@ class EmailChannel:
     """SMTP with aiosmtplib: a few connections kept open and reused, one message per notice."""
 
     name = "email"
+    resend_safe = False  # a second send is a second email in the office's inbox
 
     def __init__(
         self,
@@ -242,6 +243,7 @@ class WebhookChannel:
     """A signed JSON POST to the portal (Standard Webhooks: webhook-id, -timestamp, -signature)."""
 
     name = "webhook"
+    resend_safe = True  # the portal deduplicates on webhook-id (the notice id)
 
     def __init__(self, timeout_s: float = 10.0, environ: Mapping[str, str] | None = None) -> None:
         self.client = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
@@ -282,6 +284,7 @@ class OutboxChannel:
     """Files in a directory, one folder per office: for local use and ``intake demo``."""
 
     name = "outbox"
+    resend_safe = True  # the same files are written again
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)

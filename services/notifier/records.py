@@ -60,8 +60,9 @@ return {'done', state, attempts}
 """
 
 # KEYS: record, states. ARGV: from, to, now, then field/value pairs. Moves the record when it is in
-# state ``from``; returns 1 when moved. Going to 'sending' again counts one more attempt.
-_MOVE = """
+# state ``from``; returns 1 when moved. Going to 'sending' again counts one more attempt. Public:
+# ``intake dead replay`` runs it too, on its own client.
+MOVE = """
 local state = redis.call('HGET', KEYS[1], 'state')
 if state ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated_at', ARGV[3], unpack(ARGV, 4))
@@ -77,6 +78,14 @@ return 1
 """
 
 
+def record_key(prefix: str, notice_id: str, channel: str) -> str:
+    return f"{prefix}:notice:{notice_id}:{channel}"
+
+
+def states_key(prefix: str) -> str:
+    return f"{prefix}:notice-states"
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     verdict: Literal["go", "busy", "interrupted", "done", "missing"]
@@ -89,10 +98,10 @@ class Records:
         self.r = client
         self.prefix = prefix
         self.ttl_s = ttl_s
-        self.states_key = f"{prefix}:notice-states"
+        self.states_key = states_key(prefix)
         self._create = client.register_script(_CREATE)
         self._claim = client.register_script(_CLAIM)
-        self._move = client.register_script(_MOVE)
+        self._move = client.register_script(MOVE)
 
     async def load(self) -> None:
         """Load the scripts up front (fakeredis, the demo's broker, drops a connection on NOSCRIPT)."""
@@ -100,7 +109,7 @@ class Records:
             await self.r.script_load(script.script)
 
     def key(self, notice_id: str, channel: str) -> str:
-        return f"{self.prefix}:notice:{notice_id}:{channel}"
+        return record_key(self.prefix, notice_id, channel)
 
     def index(self, submission_id: str) -> str:
         return f"{self.prefix}:notices:{submission_id}"

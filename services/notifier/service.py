@@ -44,6 +44,7 @@ from services.registry import Registry
 from services.streams import Settings
 
 CHANNELS: tuple[Channel, ...] = ("email", "webhook", "outbox")
+_RESEND_SAFE = {c.name: c.resend_safe for c in (EmailChannel, WebhookChannel, OutboxChannel)}
 
 # KEYS: retry schedule, channel stream. ARGV: now, how many. Moves due requests back onto the stream.
 _MOVE_DUE = """
@@ -79,8 +80,18 @@ def notice_id(submission_id: str, verdict_event_id: str) -> str:
     return f"ntc_{digest[:24]}"
 
 
+def failure_ids(nid: str, channel: str) -> tuple[str, str]:
+    """The dedupe ids of a notice's failure on a channel (or ``none``): its dead letter, its NoticeFailed."""
+    return f"{nid}:{channel}", f"failed:{nid}:{channel}"
+
+
 def outgoing_stream(settings: Settings, channel: str) -> str:
     return f"{settings.key_prefix}:outgoing:{channel}"
+
+
+def retry_key(settings: Settings, channel: str) -> str:
+    """The channel's retry schedule: requests by the time they are due again (a sorted set)."""
+    return f"{outgoing_stream(settings, channel)}:retry"
 
 
 class Notifier:
@@ -156,7 +167,11 @@ class Notifier:
             self.metrics.notice("none", "unknown_office" if office is None else "no_channel")
             self.log.warning("notice", outcome="undeliverable", submission_id=ev.submission_id, reason=reason)
             failed = self._failed(ev, nid, "none", 0, "failed", reason)
-            return Result(outputs=[Output(self.s.notices_stream, failed, failed.event_id)], dead=reason, dead_key=nid)
+            return Result(
+                outputs=[Output(self.s.notices_stream, failed, failed.event_id)],
+                dead=reason,
+                dead_key=failure_ids(nid, "none")[0],
+            )
         ref = SubmissionRef(
             submission_id=ev.submission_id,
             office_id=ev.office_id,
@@ -198,12 +213,13 @@ class Notifier:
             claim = await self.records.claim(nid, channel, time.time(), self.s.notice_sending_stale_s)
         if claim.verdict == "done":  # a redelivered request: say again what happened (deduplicated)
             return await self._settled(job, claim.state, claim.attempts)
-        if claim.verdict == "busy" and channel == "email":  # another attempt may be under way: look again later
+        resend_safe = _RESEND_SAFE[channel]
+        if claim.verdict == "busy" and not resend_safe:  # another attempt may be under way: look again later
             await self._schedule(job, time.time() + self.s.notice_sending_stale_s)
             return Result()
         attempt = claim.attempts
         if claim.verdict == "busy" or claim.verdict == "interrupted":
-            if channel == "email":  # it may have gone out: never risk a second email
+            if not resend_safe:  # it may have gone out: never risk a second email
                 reason = (
                     "interrupted between sending and recording (a crash); not sent again so that no "
                     "second email goes out: check the mail server's log for Message-ID "
@@ -211,7 +227,6 @@ class Notifier:
                 )
                 await self.records.move(nid, channel, "sending", "needs_review", time.time(), error=reason)
                 return await self._finish(job, "needs_review", attempt, reason)
-            # a webhook (deduplicated by webhook-id) or a file (overwritten) is safe to send again
             await self.records.move(nid, channel, "sending", "sending", time.time())
             attempt += 1
         office = self.registry().get(job.office_id)
@@ -276,13 +291,13 @@ class Notifier:
         return Result()
 
     async def _schedule(self, job: NoticeRequested, due: float) -> None:
-        await self.r.zadd(f"{outgoing_stream(self.s, job.channel)}:retry", {job.model_dump_json(): due})
+        await self.r.zadd(retry_key(self.s, job.channel), {job.model_dump_json(): due})
 
     async def move_due(self, channel: str, limit: int = 100) -> int:
         """Put requests whose retry is due back on the channel's stream (a worker's tick)."""
         await self._ready()
         stream = outgoing_stream(self.s, channel)
-        moved = await self._move_due(keys=[f"{stream}:retry", stream], args=[f"{time.time():.3f}", limit])
+        moved = await self._move_due(keys=[retry_key(self.s, channel), stream], args=[f"{time.time():.3f}", limit])
         return int(moved)
 
     async def _finish(self, job: NoticeRequested, state: str, attempt: int, error: str) -> Result:
@@ -309,7 +324,7 @@ class Notifier:
         return Result(
             outputs=[Output(self.s.notices_stream, failed, failed.event_id)],
             dead=f"notice {state}: {reason}",
-            dead_key=f"{job.notice_id}:{job.channel}",
+            dead_key=failure_ids(job.notice_id, job.channel)[0],
         )
 
     def _delivered(self, job: NoticeRequested, attempt: int, destination: str) -> Output:
@@ -329,7 +344,7 @@ class Notifier:
 
     def _failed(self, ev: Any, nid: str, channel: Any, attempt: int, state: Any, reason: str) -> NoticeFailed:
         return NoticeFailed(
-            event_id=f"failed:{nid}:{channel}",
+            event_id=failure_ids(nid, channel)[1],
             submission_id=ev.submission_id,
             office_id=ev.office_id,
             occurred_at=self.now(),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import SEEDS, truth_of
+from tests.conftest import SEEDS, free_port, truth_of
 
 ROOT = Path(__file__).resolve().parents[2]
 INTAKE = [sys.executable, "-m", "services.cli"]
@@ -103,12 +103,9 @@ def test_demo_runs_on_its_embedded_broker(tmp_path: Path) -> None:
 
 
 def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tmp_path: Path) -> None:
-    import socket
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**env_for(redis_url, prefix, tmp_path), "INTAKE_METRICS_PORT": str(port), "INTAKE_METRICS_HOST": "127.0.0.1"}
     proc = subprocess.Popen(
         [*INTAKE, "serve", "all"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

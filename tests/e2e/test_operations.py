@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, free_port
 from tests.e2e.test_cli_pipeline import INTAKE, OFFICES, ROOT, env_for, submit_cli
-from tests.servers import free_port
 from tests.unit.test_deploy import metric_names
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,11 +18,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
 
 
 def _wait(url: str, seconds: float = 10) -> None:
@@ -69,7 +64,7 @@ def redis_url() -> Iterator[str]:
             "no Redis for the integration tests: set INTAKE_TEST_REDIS_URL, start a Docker engine, "
             "or install redis-server (Debian package redis-server)"
         )
-    port = _free_port()
+    port = free_port()
     workdir = tempfile.mkdtemp(prefix="intake-redis-")
     proc = subprocess.Popen(
         [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],

@@ -28,13 +28,12 @@ from aiosmtpd.smtp import AuthResult
 from contracts.events import ReportJudged
 from services.notifier.records import Records
 from services.notifier.service import notice_id
-from services.observability import Metrics
 from services.runtime import clients, create_workers, run_workers
 from services.streams import Settings
-from tests.conftest import SEEDS
-from tests.integration.test_pipeline import make_settings
+from tests.conftest import SEEDS, free_port
+from tests.integration.test_pipeline import Running, make_settings, run
 from tests.portal import judged_event
-from tests.servers import SmtpSink, WebhookReceiver, free_port, verify
+from tests.servers import SmtpSink, WebhookReceiver, verify
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 REJECTED, ACCEPTED = SEEDS[4], SEEDS[0]  # 004 is rejected, 000 accepted (tests/fixtures/truth)
@@ -52,6 +51,17 @@ def registry(tmp_path: Path, *offices: dict[str, Any]) -> str:
     return str(path)
 
 
+def with_webhook(
+    office: dict[str, Any],
+    hook: WebhookReceiver,
+    monkeypatch: pytest.MonkeyPatch,
+    var: str = "INTAKE_WEBHOOK_SECRET_PUXI",
+) -> dict[str, Any]:
+    """The office's registry entry with the receiver as its webhook, its secret in ``var``."""
+    monkeypatch.setenv(var, SECRET)
+    return {**office, "webhook": {"url": hook.url, "secret_env": var}}
+
+
 def notify_settings(redis_url: str, prefix: str, tmp_path: Path, offices: str, **kw: Any) -> Settings:
     base: dict[str, Any] = {
         "offices_file": offices,
@@ -63,28 +73,12 @@ def notify_settings(redis_url: str, prefix: str, tmp_path: Path, offices: str, *
     return make_settings(redis_url, prefix, tmp_path, **{**base, **kw})
 
 
-class Notifier:
-    """The notifier's workers in this process, with their metrics."""
+class Notifier(Running):
+    """The notifier's workers in this process, with what the tests ask of them."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.text, self.raw = clients(settings)
-        self.metrics = Metrics()
-        self.stop = asyncio.Event()
-        self.workers = create_workers(settings, self.text, self.raw, ("notifier",), metrics=self.metrics)
+        super().__init__(settings, ("notifier",))
         self.records = Records(self.text, settings.key_prefix, settings.notice_record_ttl_s)
-        self.task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Notifier:
-        self.task = asyncio.create_task(run_workers(self.workers, self.stop))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, 15)
-        await self.text.aclose()
-        await self.raw.aclose()
 
     async def publish(self, event: ReportJudged) -> None:
         await self.text.xadd(self.settings.verdicts_stream, {"event": event.model_dump_json()})
@@ -107,10 +101,6 @@ class Notifier:
 
     def sample(self, name: str, **labels: str) -> float:
         return self.metrics.registry.get_sample_value(name, labels) or 0.0
-
-
-def run(coro: Callable[[], Awaitable[None]]) -> None:
-    asyncio.run(coro())
 
 
 @pytest.fixture
@@ -176,8 +166,7 @@ def test_a_rejection_is_emailed_once_to_the_registered_address(
 def test_the_portal_webhook_is_signed_and_verifiable(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
-    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    office = with_webhook(PUXI, hook, monkeypatch)
     settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))  # no SMTP: webhook only
     judged = judged_event(REJECTED, "puxi", "sub-004")
 
@@ -258,9 +247,8 @@ def test_webhook_failures_are_retried_or_not_by_status(
     attempts: int,
     deliveries: int,
 ) -> None:
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
     hook.replies = list(replies)
-    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    office = with_webhook(PUXI, hook, monkeypatch)
     settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))
     judged = judged_event(REJECTED, "puxi", "sub-004")
     nid = notice_id("sub-004", judged.event_id)
@@ -379,8 +367,7 @@ def test_recipients_come_only_from_the_registry(
     """A document full of addresses and links, through the whole pipeline: they change nothing."""
     from services.runtime import submit
 
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
-    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    office = with_webhook(PUXI, hook, monkeypatch)
     settings = notify_settings(
         redis_url, prefix, tmp_path, registry(tmp_path, office), smtp_host="127.0.0.1", smtp_port=sink.port
     )
@@ -436,10 +423,8 @@ def test_an_office_not_in_the_registry_gets_nothing_and_an_operator_sees_it(
 def test_a_slow_webhook_holds_up_neither_email_nor_verdicts(
     redis_url: str, prefix: str, tmp_path: Path, sink: SmtpSink, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_SLOW", SECRET)
     hook.delay_s = 2.0
-    webhook = {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_SLOW"}
-    slow = {"id": "slow", "name": "慢街道办事处", "webhook": webhook}
+    slow = with_webhook({"id": "slow", "name": "慢街道办事处"}, hook, monkeypatch, "INTAKE_WEBHOOK_SECRET_SLOW")
     settings = notify_settings(
         redis_url,
         prefix,
@@ -516,9 +501,8 @@ def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_a_failed_notice_is_listed_shown_and_replayed_from_the_dead_letters(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
     hook.replies = [400]  # refused once (say, a portal bug), fixed before the operator replays
-    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    office = with_webhook(PUXI, hook, monkeypatch)
     settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))
     judged = judged_event(REJECTED, "puxi", "sub-004")
     nid = notice_id("sub-004", judged.event_id)
@@ -658,8 +642,7 @@ def test_a_webhook_found_mid_send_is_sent_again_at_once_and_an_email_is_not(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As after a crash between sending and recording: the records say "sending" a moment ago."""
-    monkeypatch.setenv("INTAKE_WEBHOOK_SECRET_PUXI", SECRET)
-    office = {**PUXI, "webhook": {"url": hook.url, "secret_env": "INTAKE_WEBHOOK_SECRET_PUXI"}}
+    office = with_webhook(PUXI, hook, monkeypatch)
     settings = notify_settings(
         redis_url, prefix, tmp_path, registry(tmp_path, office), smtp_host="127.0.0.1", smtp_port=sink.port
     )

@@ -7,18 +7,19 @@ import asyncio
 import base64
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.events import SubmissionReceived
 from services.delivery import DeliverySettings, Result, Worker, decoder
-from services.runtime import clients, create_workers, run_workers, submit
+from services.observability import Metrics
+from services.runtime import SERVICES, clients, create_workers, run_workers, submit
 from services.streams import Settings
-from tests.conftest import SEEDS, truth_of
+from tests.conftest import SEEDS, free_port, truth_of
 
 ROOT = Path(__file__).resolve().parents[2]
 OFFICES = {"000": "xigong", "001": "xianfeng", "002": "xiguan", "003": "gongren", "004": "puxi"}
@@ -55,21 +56,24 @@ async def wait_for(stream: str, client: aioredis.Redis, count: int, seconds: flo
 
 
 class Running:
-    def __init__(self, settings: Settings) -> None:
+    """The named services' workers in this process, with their metrics, until the block ends."""
+
+    def __init__(self, settings: Settings, names: Sequence[str] = SERVICES) -> None:
         self.settings = settings
         self.text, self.raw = clients(settings)
+        self.metrics = Metrics()
         self.stop = asyncio.Event()
-        self.workers = create_workers(settings, self.text, self.raw)
+        self.workers = create_workers(settings, self.text, self.raw, names, metrics=self.metrics)
         self.task: asyncio.Task[None] | None = None
 
-    async def __aenter__(self) -> Running:
+    async def __aenter__(self) -> Self:
         self.task = asyncio.create_task(run_workers(self.workers, self.stop))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self.stop.set()
         assert self.task is not None
-        await asyncio.wait_for(self.task, 10)
+        await asyncio.wait_for(self.task, 15)
         await self.text.aclose()
         await self.raw.aclose()
 
@@ -296,14 +300,11 @@ def test_cross_year_figures_are_kept_from_accepted_reports(redis_url: str, prefi
 def test_services_ride_out_a_redis_restart(tmp_path: Path, prefix: str) -> None:
     """A Redis of its own (AOF on), restarted under the running services: they reconnect and go on."""
     import shutil
-    import socket
     import subprocess
 
     import redis as sync_redis
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     data = tmp_path / "redis"
     data.mkdir()
     cmd = [
