@@ -73,20 +73,23 @@ def create_workers(
             return None
         return lambda message: on_error(service, message)
 
+    checker = validator.Validator(text, settings, registry, now)
     wiring: dict[
-        str, tuple[str, str, Any, Callable[[Any], Awaitable[Result]]]
-    ] = {  # service: (stream, group, model, handler)
+        str, tuple[str, str, Any, Callable[[Any], Awaitable[Result]], Callable[[Any], Awaitable[object]] | None]
+    ] = {  # service: (stream, group, model, handler, what prepares a batch)
         "parser": (
             settings.submissions_stream,
             settings.parser_group,
             SubmissionReceived,
             parser.make_handler(raw, settings, now),
+            None,
         ),
         "validator": (
             settings.parsed_stream,
             settings.validator_group,
             ReportParsed,
-            validator.make_handler(text, settings, registry, now),
+            checker.handle,
+            checker.prepare,
         ),
     }
     for name in names:
@@ -95,9 +98,18 @@ def create_workers(
         if name == "notifier":
             workers += _notifier_workers(settings, text, registry, now, delivery, note(name), trouble(name), metrics)
             continue
-        stream, group, model, handle = wiring[name]
+        stream, group, model, handle, prepare = wiring[name]
         workers.append(
-            Worker(text, delivery(stream, group), decoder(model), handle, note(name), trouble(name), service=name)
+            Worker(
+                text,
+                delivery(stream, group),
+                decoder(model),
+                handle,
+                note(name),
+                trouble(name),
+                service=name,
+                prepare=prepare,
+            )
         )
     return workers
 

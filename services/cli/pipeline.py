@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import signal
@@ -30,8 +31,23 @@ from services.streams import Settings
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
+def quiet_gc() -> None:
+    """Keep the cyclic garbage collector off the hot path of a long-running service.
+
+    What was imported at start lives as long as the process; ``gc.freeze`` moves it out of the
+    collector's sight, so a full collection no longer walks every module, schema and template.
+    The reports, cells and events made per entry are freed by reference counting as soon as the
+    entry is acked; collecting the young generation every 700 container allocations (the default)
+    spent about an eighth of the validator's instructions per entry, so it runs less often.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def run_loop(coro: Coroutine[Any, Any, None]) -> None:
     """Run the services' event loop: uvloop where it is installed (a third less CPU per entry), else asyncio's."""
+    quiet_gc()
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency on Linux and macOS only

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import redis.asyncio as aioredis
 
@@ -35,23 +36,48 @@ def figures_of(report: ParsedReport, year: int) -> PreviousFigures:
     return PreviousFigures(year=year, carried_forward=forward, in_force=in_force)
 
 
-def make_handler(
-    client: aioredis.Redis, settings: Settings, registry: Callable[[], Registry], now: Callable[[], dt.datetime]
-) -> Callable[[ReportParsed], Awaitable[Result]]:
-    async def handle(ev: ReportParsed) -> Result:
+class Validator:
+    """Handles parsed reports; ``prepare`` reads a batch's previous-year figures in one MGET."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        settings: Settings,
+        registry: Callable[[], Registry],
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self.client = client
+        self.settings = settings
+        self.registry = registry
+        self.now = now
+        self._figures: dict[str, str | None] = {}  # figures key -> JSON, read for the current batch
+
+    def _previous_key(self, ev: ReportParsed) -> str | None:
+        year = ev.report.year or ev.declared_year
+        return None if year is None else figures_key(self.settings, ev.office_id, year - 1)
+
+    async def prepare(self, events: Sequence[ReportParsed]) -> None:
+        self._figures = {}
+        keys = sorted({k for ev in events if (k := self._previous_key(ev)) is not None})
+        values: Any = await self.client.mget(keys) if keys else []
+        self._figures = dict(zip(keys, values, strict=True))
+
+    async def handle(self, ev: ReportParsed) -> Result:
         year = ev.report.year or ev.declared_year
         previous = None
-        if year is not None:
-            raw = await client.get(figures_key(settings, ev.office_id, year - 1))
+        key = self._previous_key(ev)
+        if key is not None:
+            raw = self._figures[key] if key in self._figures else await self.client.get(key)
             previous = PreviousFigures.model_validate_json(raw) if raw else None
-        office = registry().get(ev.office_id)
-        ctx = Context(office=office, year=ev.declared_year, now=now().date(), previous=previous)
+        office = self.registry().get(ev.office_id)
+        now = self.now()
+        ctx = Context(office=office, year=ev.declared_year, now=now.date(), previous=previous)
         verdict = validate(ev.report, ctx)
         judged = ReportJudged(
             event_id=event_id("judged", ev.submission_id, ev.event_id),
             submission_id=ev.submission_id,
             office_id=ev.office_id,
-            occurred_at=now(),
+            occurred_at=now,
             producer="validator",
             declared_year=ev.declared_year,
             file_name=ev.file_name,
@@ -59,9 +85,7 @@ def make_handler(
             verdict=verdict,
             report_year=ev.report.year,
         )
-        result = Result(outputs=[Output(settings.verdicts_stream, judged, judged.event_id)])
+        result = Result(outputs=[Output(self.settings.verdicts_stream, judged, judged.event_id)])
         if verdict.status == "accepted" and year is not None:
-            result.sets[figures_key(settings, ev.office_id, year)] = figures_of(ev.report, year).model_dump_json()
+            result.sets[figures_key(self.settings, ev.office_id, year)] = figures_of(ev.report, year).model_dump_json()
         return result
-
-    return handle

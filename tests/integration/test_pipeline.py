@@ -199,6 +199,67 @@ def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, pr
     run(body)
 
 
+def test_a_batch_is_prepared_in_one_call_and_survives_a_failing_preparation(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        batches: list[list[str]] = []
+        handled: list[tuple[str, int]] = []
+        errors: list[str] = []
+
+        async def prepare(subs: Sequence[SubmissionReceived]) -> None:
+            batches.append([s.submission_id for s in subs])
+            if len(batches) == 1:  # like Redis going away: the batch stays pending and comes back
+                raise RedisConnectionError("connection reset")
+            if len(batches) == 2:  # a bug: reported, and the handlers run unprepared
+                raise KeyError("figures")
+
+        async def handle(sub: SubmissionReceived) -> Result:
+            handled.append((sub.submission_id, len(batches)))
+            return Result()
+
+        worker = Worker(
+            text,
+            DeliverySettings(
+                stream=settings.submissions_stream,
+                group="g",
+                consumer="c1",
+                dead_stream=settings.dead_stream,
+                min_idle_ms=50,
+                reclaim_every_s=0.05,
+            ),
+            decoder(SubmissionReceived),
+            handle,
+            on_error=errors.append,
+            prepare=prepare,
+        )
+        await text.xadd(settings.submissions_stream, {"event": "{not json"})
+        for k in range(5):
+            await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=f"b{k}")
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        for _ in range(200):
+            if len(handled) == 5:
+                break
+            await asyncio.sleep(0.02)
+        stop.set()
+        await task
+        ids = [f"b{k}" for k in range(5)]
+        # the undecodable entry is no part of a batch's preparation; the batch came back whole
+        assert batches == [ids, ids]
+        assert sorted(handled) == [(i, 2) for i in ids]
+        assert any("redis unavailable" in e for e in errors)
+        assert any("preparing a batch of 5 failed: KeyError" in e for e in errors)
+        dead = await wait_for(settings.dead_stream, text, 1)
+        assert len(dead) == 1 and dead[0]["error"].startswith("cannot decode")
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
 def test_a_dead_consumers_entries_are_reclaimed_and_judged_once(redis_url: str, prefix: str, tmp_path: Path) -> None:
     async def body() -> None:
         settings = make_settings(redis_url, prefix, tmp_path)
