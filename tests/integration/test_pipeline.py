@@ -145,6 +145,26 @@ def test_a_portal_publishes_with_a_plain_xadd(redis_url: str, prefix: str, tmp_p
     run(body)
 
 
+def submissions_worker(
+    client: aioredis.Redis,
+    settings: Settings,
+    handle: Callable[[SubmissionReceived], Awaitable[Result]],
+    max_deliveries: int = 5,
+    **kw: Any,
+) -> Worker[SubmissionReceived]:
+    """A bare worker on the submissions stream (group ``g``), reclaiming fast."""
+    delivery = DeliverySettings(
+        stream=settings.submissions_stream,
+        group="g",
+        consumer="c1",
+        dead_stream=settings.dead_stream,
+        min_idle_ms=50,
+        reclaim_every_s=0.05,
+        max_deliveries=max_deliveries,
+    )
+    return Worker(client, delivery, decoder(SubmissionReceived), handle, **kw)
+
+
 def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, prefix: str, tmp_path: Path) -> None:
     async def body() -> None:
         settings = make_settings(redis_url, prefix, tmp_path, max_deliveries=3)
@@ -157,20 +177,7 @@ def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, pr
                 raise RuntimeError("handler bug")
             return Result()
 
-        worker = Worker(
-            text,
-            DeliverySettings(
-                stream=settings.submissions_stream,
-                group="g",
-                consumer="c1",
-                dead_stream=settings.dead_stream,
-                min_idle_ms=50,
-                reclaim_every_s=0.05,
-                max_deliveries=3,
-            ),
-            decoder(SubmissionReceived),
-            handle,
-        )
+        worker = submissions_worker(text, settings, handle, max_deliveries=3)
         await text.xadd(settings.submissions_stream, {"event": "{not json"})
         await text.xadd(settings.submissions_stream, {"event": json.dumps({"type": "SubmissionReceived"})})
         await text.xadd(settings.submissions_stream, {"other": "field"})
@@ -220,21 +227,7 @@ def test_a_batch_is_prepared_in_one_call_and_survives_a_failing_preparation(
             handled.append((sub.submission_id, len(batches)))
             return Result()
 
-        worker = Worker(
-            text,
-            DeliverySettings(
-                stream=settings.submissions_stream,
-                group="g",
-                consumer="c1",
-                dead_stream=settings.dead_stream,
-                min_idle_ms=50,
-                reclaim_every_s=0.05,
-            ),
-            decoder(SubmissionReceived),
-            handle,
-            on_error=errors.append,
-            prepare=prepare,
-        )
+        worker = submissions_worker(text, settings, handle, on_error=errors.append, prepare=prepare)
         await text.xadd(settings.submissions_stream, {"event": "{not json"})
         for k in range(5):
             await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=f"b{k}")
