@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NotRequired
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, with_config
+from typing_extensions import TypedDict
 
 from contracts.template import SectionId, TemplateId
 
 Format = Literal["text", "markdown", "html", "docx", "pdf"]
 CellState = Literal["read", "blank", "unread", "missing"]
-
-
-_new = object.__new__
-_set = object.__setattr__
-_CELL_FIELDS = frozenset({"raw", "value", "line", "at", "state", "unit"})
 
 
 class _Frozen(BaseModel):
@@ -37,44 +33,52 @@ class GridRef(_Frozen):
     page: int | None = None
 
 
-class Cell(_Frozen):
-    """One table cell as written.
+@with_config(ConfigDict(extra="forbid"))
+class Cell(TypedDict):
+    """One table cell as written: ``{"raw", "value", "line"}``, plus what only some cells have.
 
-    ``state``: ``read`` (a number was read; ``value`` holds it), ``blank`` (the place is certain
-    and empty, or a placeholder such as ``/`` or ``—``), ``unread`` (text stands there but is no
-    number), ``missing`` (the row carried fewer values than columns and this column's value
-    cannot be told; see the row's ``unplaced``).
+    ``state`` (absent means ``read``): ``read`` (a number was read; ``value`` holds it),
+    ``blank`` (the place is certain and empty, or a placeholder such as ``/`` or ``—``),
+    ``unread`` (text stands there but is no number), ``missing`` (the row carried fewer values
+    than columns and this column's value cannot be told; see the row's ``unplaced``).
+    ``at``: where the cell stands in a real table. ``unit``: 万元, 元, 件 … when written beside
+    the number.
+
+    A plain dict rather than a model: a report has a few hundred cells, and a model instance per
+    cell cost more to make, to send and to read back than everything else in the report
+    (bench/README.md). The report holding the cells is frozen; nothing changes a cell after
+    parsing.
     """
 
-    raw: str | None = None
-    value: int | Decimal | None = None
-    line: int | None = None
-    at: GridRef | None = None
-    state: CellState = "read"
-    unit: str | None = None  # 万元, 元, 件 … when written beside the number
+    raw: str | None
+    value: int | Decimal | None
+    line: int | None
+    at: NotRequired[GridRef]
+    state: NotRequired[CellState]
+    unit: NotRequired[str]
 
-    @classmethod
-    def trusted(
-        cls,
-        raw: str | None,
-        value: int | Decimal | None,
-        line: int | None,
-        at: GridRef | None = None,
-        state: CellState = "read",
-        unit: str | None = None,
-    ) -> Cell:
-        """A cell from values the caller guarantees valid, without validating them.
 
-        The parser's hot path makes a few hundred cells per report, and validating each costs
-        more than reading the table; the parser's tests check these cells against validated
-        ones. This is what ``model_construct`` does, minus its generic (slower) field handling.
-        """
-        cell = _new(cls)
-        _set(cell, "__dict__", {"raw": raw, "value": value, "line": line, "at": at, "state": state, "unit": unit})
-        _set(cell, "__pydantic_fields_set__", _CELL_FIELDS)
-        _set(cell, "__pydantic_extra__", None)
-        _set(cell, "__pydantic_private__", None)
-        return cell
+def cell_state(cell: Cell) -> CellState:
+    return cell.get("state", "read")
+
+
+def make_cell(
+    raw: str | None,
+    value: int | Decimal | None,
+    line: int | None,
+    at: GridRef | None = None,
+    state: CellState = "read",
+    unit: str | None = None,
+) -> Cell:
+    """A cell with only the keys it needs (what tests and slow paths use; the parser inlines it)."""
+    cell: Cell = {"raw": raw, "value": value, "line": line}
+    if at is not None:
+        cell["at"] = at
+    if state != "read":
+        cell["state"] = state
+    if unit is not None:
+        cell["unit"] = unit
+    return cell
 
 
 class RowRead(_Frozen):

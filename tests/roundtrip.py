@@ -14,11 +14,11 @@ def assert_same(truth: Truth, report: ParsedReport) -> None:
     assert list(report.sections) == ["overview", "proactive", "requests", "appeals", "problems", "other"]
     t2, t3, t4 = report.tables.t2, report.tables.t3, report.tables.t4
     assert t2 is not None and t3 is not None and t4 is not None
-    got2 = {r: {c: cell.value for c, cell in cols.items()} for r, cols in t2.items()}
+    got2 = {r: {c: cell["value"] for c, cell in cols.items()} for r, cols in t2.items()}
     assert got2 == truth.t2
-    got3 = {r: [cell.value for cell in cols.values()] for r, cols in t3.items()}
+    got3 = {r: [cell["value"] for cell in cols.values()] for r, cols in t3.items()}
     assert got3 == truth.t3
-    got4 = {g: [cell.value for cell in cols.values()] for g, cols in t4.items()}
+    got4 = {g: [cell["value"] for cell in cols.values()] for g, cols in t4.items()}
     assert got4 == truth.t4
     uncertain = [
         r for table in (report.rows.t2, report.rows.t3, report.rows.t4) for r, read in table.items() if read.uncertain

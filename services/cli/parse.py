@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from contracts.report import Cell, ParsedReport
+from contracts.report import Cell, ParsedReport, cell_state
 from contracts.template import SECTIONS, TEMPLATES
 from services.cli.app import app, err, out_console, read_file
 from services.parser import UnreadableUpload, parse
@@ -58,14 +58,15 @@ def parse_cmd(
 def _v(cell: Cell | None) -> str:
     if cell is None:
         return "·"
-    if cell.state == "missing":
+    state, raw = cell_state(cell), cell["raw"]
+    if state == "missing":
         return "?"
-    if cell.state == "blank":
-        return "(blank)" if not cell.raw else f"({cell.raw})"
-    if cell.state == "unread":
-        return f"!{cell.raw}"
-    text = str(cell.value)
-    return text if cell.raw == text else f"{text} [{cell.raw}]"
+    if state == "blank":
+        return "(blank)" if not raw else f"({raw})"
+    if state == "unread":
+        return f"!{raw}"
+    text = str(cell["value"])
+    return text if raw == text else f"{text} [{raw}]"
 
 
 def summary(out: Console, source: str, r: ParsedReport) -> None:
@@ -120,7 +121,7 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
             if read is not None:
                 note = read.label + (" [yellow](uncertain)[/]" if read.uncertain else "")
                 if read.uncertain or read.note:
-                    kept = " ".join(c.raw or "" for c in read.unplaced)
+                    kept = " ".join(c["raw"] or "" for c in read.unplaced)
                     notes.append(
                         f"[yellow]{table_id}.{row_id}[/] (line {read.line}): {read.note}"
                         + (f"; values kept: {kept}" if kept else "")
@@ -141,5 +142,5 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
     for extra in r.extra_rows:
         out.print(
             f"[yellow]extra row in {extra.table}[/] line {extra.line}: {extra.label} "
-            + " ".join(c.raw or "" for c in extra.cells)
+            + " ".join(c["raw"] or "" for c in extra.cells)
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts.report import ParsedReport
+from contracts.report import ParsedReport, Tables
 from contracts.template import SectionId
 from services.parser import structure
 from services.parser.document import Document, Line
@@ -80,11 +80,12 @@ def build(doc: Document) -> ParsedReport:
             title_line=title_line,
             signed_on=signed_on,
             sections=structure.sections(lines, headings),
-            tables={
-                "t2": t2.cells if t2.found else None,
-                "t3": t3.cells if t3.found else None,
-                "t4": t4.cells if t4.found else None,
-            },
+            # the cells are built in their final shape by the table readers: not validated again
+            tables=Tables.model_construct(
+                t2=t2.cells if t2.found else None,
+                t3=t3.cells if t3.found else None,
+                t4=t4.cells if t4.found else None,
+            ),
             rows={"t2": t2.rows, "t3": t3.rows, "t4": t4.rows},
             extra_rows=[*t2.extra, *t3.extra, *t4.extra],
         )

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from contracts.report import Cell, GridRef
+from contracts.report import Cell, GridRef, make_cell
 from contracts.template import (
     MATCH_TABLE,
     T2_MARKERS,
@@ -57,13 +57,11 @@ class RawRow:
 
 
 # Rows and extra rows are built as plain dicts (the shapes of contracts.report's RowRead and
-# ExtraRow) and validated once with the whole report; cells are made with ``Cell.trusted``.
-CellD = Cell | dict[str, Any]
-
-
+# ExtraRow) and validated once with the whole report; the cells are built here, in their final
+# shape, and not validated again (tests/unit/test_contracts.py checks that they would pass).
 @dataclass(slots=True)
 class TableRead:
-    cells: dict[str, dict[str, CellD]] = field(default_factory=dict)
+    cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
     rows: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: list[dict[str, Any]] = field(default_factory=list)
     template: TemplateId | None = None
@@ -245,10 +243,10 @@ def _cell(tok: Tok, amount: bool) -> Cell:
     if tok.kind == NUM:
         assert tok.num is not None
         value, unit = _VALUES.get((tok.norm, amount)) or read_value(tok.num, amount)
-        return Cell.trusted(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
+        return make_cell(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
     if tok.kind == TEXT:
-        return Cell.trusted(tok.raw, None, tok.line, at, "unread")
-    return Cell.trusted(tok.raw or None, None, tok.line, at, "blank")
+        return make_cell(tok.raw, None, tok.line, at, "unread")
+    return make_cell(tok.raw or None, None, tok.line, at, "blank")
 
 
 def _loose(tok: Tok) -> Cell:
@@ -291,9 +289,6 @@ def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
     return out
 
 
-_trusted = Cell.trusted
-
-
 def _fill(
     read: TableRead,
     table: str,
@@ -313,19 +308,22 @@ def _fill(
         if placed is not None:
             note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
     if placed is not None:
-        cells: dict[str, CellD] = {}
+        cells: dict[str, Cell] = {}
         for c, t in zip(row.columns, placed, strict=True):
             if t.kind == NUM and t.at is None:  # the common case of text uploads, inline: ~200 a report
                 amount = amounts[c]
                 value, unit = _VALUES.get((t.norm, amount)) or read_value(t.num, amount)  # type: ignore[arg-type]
-                cells[c] = _trusted(t.raw, value, t.line, None, "read" if value is not None else "unread", unit)
+                if value is not None and unit is None:
+                    cells[c] = {"raw": t.raw, "value": value, "line": t.line}
+                else:
+                    cells[c] = make_cell(t.raw, value, t.line, None, "read" if value is not None else "unread", unit)
             else:
                 cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
     kept = [_loose(v) for v in values if v.kind != EMPTY]
-    read.cells[row.id] = {c: {"line": line, "state": "missing"} for c in row.columns}
+    read.cells[row.id] = {c: {"raw": None, "value": None, "line": line, "state": "missing"} for c in row.columns}
     read.rows[row.id] = {
         "label": label,
         "line": line,
@@ -444,7 +442,9 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
             _fill_t4(read, whole, None if whole is leftovers else "digits written together split by the table's sums")
             return read
         for row in _T4.rows:
-            read.cells[row.id] = {c: {"line": leftovers[0].line, "state": "missing"} for c in row.columns}
+            read.cells[row.id] = {
+                c: {"raw": None, "value": None, "line": leftovers[0].line, "state": "missing"} for c in row.columns
+            }
             read.rows[row.id] = {
                 "label": row.label,
                 "line": leftovers[0].line,

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterator
 
+from contracts.report import Cell, cell_state
 from contracts.template import SECTIONS, TEMPLATES, Kind, match_form, template_for_year
 from contracts.verdict import Location
 from services.validator.model import TABLE_EN, TABLE_LABELS, Hit, Report
@@ -193,13 +194,13 @@ def _order(r: Report):  # type: ignore[no-untyped-def]
     return lambda ref: rank[ref[:3]]
 
 
-def _cell_params(r: Report, table: str, row: str, col: str, cell) -> tuple[Location, dict[str, object]]:  # type: ignore[no-untyped-def]
+def _cell_params(r: Report, table: str, row: str, col: str, cell: Cell) -> tuple[Location, dict[str, object]]:
     loc = r.where(table, row, col, cell)
     return loc, {
         "table": TABLE_LABELS[table],
         "row": loc.row_label,
         "column": loc.column_label,
-        "raw": cell.raw or "",
+        "raw": cell["raw"] or "",
         "table_en": TABLE_EN[table],
         "row_id": row,
         "col_id": col,
@@ -209,7 +210,7 @@ def _cell_params(r: Report, table: str, row: str, col: str, cell) -> tuple[Locat
 def cell_blank(r: Report) -> Iterator[Hit]:
     for table, row, col, cell in r.blank:
         loc, params = _cell_params(r, table, row, col, cell)
-        yield Hit(loc, params, expected=0, actual=cell.raw or "")
+        yield Hit(loc, params, expected=0, actual=cell["raw"] or "")
 
 
 def cell_missing(r: Report) -> Iterator[Hit]:
@@ -221,7 +222,7 @@ def cell_missing(r: Report) -> Iterator[Hit]:
             if not read.uncertain:
                 continue
             loc = r.where(table, row_id)
-            found = [c.raw or "" for c in read.unplaced]
+            found = [c["raw"] or "" for c in read.unplaced]
             n = len(r.spec(table).row(row_id).columns) if row_id in {x.id for x in r.spec(table).rows} else 0
             yield Hit(
                 loc,
@@ -245,7 +246,8 @@ def cell_invalid(r: Report) -> Iterator[Hit]:
         cells.sort(key=_order(r))
     for table, row, col, cell in cells:
         kind = r.kind(table, col)
-        bad = cell.state == "unread" or (kind is Kind.COUNT and isinstance(cell.value, int) and cell.value < 0)
+        value = cell["value"]
+        bad = cell_state(cell) == "unread" or (kind is Kind.COUNT and isinstance(value, int) and value < 0)
         if bad:
             loc, params = _cell_params(r, table, row, col, cell)
             params["need_zh"] = {"count": "非负整数", "signed": "整数", "amount": "金额（万元）"}[kind.value]
@@ -254,7 +256,7 @@ def cell_invalid(r: Report) -> Iterator[Hit]:
                 "signed": "a whole number",
                 "amount": "an amount in 万元",
             }[kind.value]
-            yield Hit(loc, params, actual=cell.raw or "")
+            yield Hit(loc, params, actual=cell["raw"] or "")
 
 
 _DIGITS = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -262,32 +264,34 @@ _DIGITS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 def cell_suspect(r: Report) -> Iterator[Hit]:
     for table, row, col, cell in r.attention:
-        if r.kind(table, col) is Kind.AMOUNT or cell.value is None or cell.raw is None:
+        value, raw = cell["value"], cell["raw"]
+        if r.kind(table, col) is Kind.AMOUNT or value is None or raw is None:
             continue
-        written = "".join(match_form(cell.raw).split()).replace(",", "")
-        if written == str(cell.value):
+        written = "".join(match_form(raw).split()).replace(",", "")
+        if written == str(value):
             continue
         loc, params = _cell_params(r, table, row, col, cell)
         if _DIGITS.fullmatch(written):
             params["why_zh"], params["why_en"] = "有多余的前导零", "leading zeros"
         else:
             params["why_zh"], params["why_en"] = "含有多余字符", "stray characters"
-        yield Hit(loc, params, expected=cell.value, actual=cell.raw)
+        yield Hit(loc, params, expected=value, actual=raw)
 
 
 def unit(r: Report) -> Iterator[Hit]:
     for table, row, col, cell in r.attention:
-        if r.kind(table, col) is not Kind.AMOUNT or cell.value is None:
+        value, written_unit = cell["value"], cell.get("unit")
+        if r.kind(table, col) is not Kind.AMOUNT or value is None:
             continue
         problems = []
-        if cell.unit == "元":
+        if written_unit == "元":
             problems.append(("金额以“元”为单位，应以“万元”为单位填写", "the amount is in 元 instead of 万元"))
-        elif cell.unit not in (None, "万元", "万"):
-            problems.append((f"金额带有单位“{cell.unit}”", f"the amount carries the unit {cell.unit}"))
-        exponent = cell.value.as_tuple().exponent if not isinstance(cell.value, int) else 0
+        elif written_unit not in (None, "万元", "万"):
+            problems.append((f"金额带有单位“{written_unit}”", f"the amount carries the unit {written_unit}"))
+        exponent = value.as_tuple().exponent if not isinstance(value, int) else 0
         if isinstance(exponent, int) and exponent < -4:
             problems.append(("金额超过4位小数", "the amount has more than 4 decimals"))
         for zh, en in problems:
             loc, params = _cell_params(r, table, row, col, cell)
             params["why_zh"], params["why_en"] = zh, en
-            yield Hit(loc, params, actual=cell.raw)
+            yield Hit(loc, params, actual=cell["raw"])

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from contracts.report import Cell, ParsedReport
+from contracts.report import Cell, ParsedReport, cell_state
 from contracts.template import TEMPLATES, Kind, Table, TemplateId, template_for_year
 from contracts.verdict import Location, Number, Office, PreviousFigures, Severity, Term
 
@@ -101,9 +101,9 @@ class Report:
                 out: dict[str, Number | None] = {}
                 values[row_id] = out
                 for col, cell in row.items():
-                    state = cell.state
+                    state = cell.get("state", "read")
                     if state == "read":
-                        value = cell.value
+                        value = cell["value"]
                         if type(value) is not int:  # an amount: the unit rules look at each
                             out[col] = value
                             attention((table, row_id, col, cell))
@@ -113,7 +113,7 @@ class Report:
                             attention((table, row_id, col, cell))
                         else:
                             out[col] = value
-                            if cell.raw != (_CANONICAL[value] if value < 1000 else str(value)):
+                            if cell["raw"] != (_CANONICAL[value] if value < 1000 else str(value)):
                                 attention((table, row_id, col, cell))
                     elif state == "blank":
                         out[col] = 0
@@ -156,7 +156,7 @@ class Report:
             row_label = self.row_label(table, row)
         if column is not None:
             column_label = spec.columns[column].label if column in spec.columns else column
-        line = cell.line if cell is not None else None
+        line = cell["line"] if cell is not None else None
         if line is None and row is not None:
             read = getattr(self.r.rows, table).get(row)
             line = read.line if read is not None else None
@@ -169,7 +169,7 @@ class Report:
             row_label=row_label,
             column_label=column_label,
             line=line,
-            cell=cell.at if cell is not None else None,
+            cell=cell.get("at") if cell is not None else None,
         )
 
     def kind(self, table: str, column: str) -> Kind:
@@ -179,11 +179,14 @@ class Report:
 
 def number(cell: Cell | None, kind: Kind = Kind.COUNT) -> Number | None:
     """A cell's value for arithmetic: blank counts as 0; missing, unreadable or invalid: None."""
-    if cell is None or cell.state in ("missing", "unread"):
+    if cell is None:
         return None
-    if cell.state == "blank":
+    state = cell_state(cell)
+    if state in ("missing", "unread"):
+        return None
+    if state == "blank":
         return 0
-    value = cell.value
+    value = cell["value"]
     if value is None or (kind is Kind.COUNT and isinstance(value, int) and value < 0):
         return None
     return value

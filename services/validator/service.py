@@ -26,13 +26,16 @@ def figures_of(report: ParsedReport, year: int) -> PreviousFigures:
     """What next year's cross-year rules need from an accepted report."""
     t3 = report.tables.t3 or {}
     t2 = report.tables.t2 or {}
-    forward = {c: cell.value for c, cell in t3.get("carried_forward", {}).items() if isinstance(cell.value, int)}
+    forward = {}
+    for c, forwarded in t3.get("carried_forward", {}).items():
+        if isinstance(value := forwarded["value"], int):
+            forward[c] = value
     in_force = {}
     if report.table_templates.t2 == "2021":
         for row in ("rules", "normative_docs"):
             cell = t2.get(row, {}).get("in_force")
-            if cell is not None and isinstance(cell.value, int):
-                in_force[row] = cell.value
+            if cell is not None and isinstance(value := cell["value"], int):
+                in_force[row] = value
     return PreviousFigures(year=year, carried_forward=forward, in_force=in_force)
 
 

@@ -44,7 +44,7 @@ def _terms(r: Report, table: str, side: str, places: Sequence[tuple[str, str]]) 
                 column=col,
                 label=label,
                 value=r.values[table][row][col],
-                line=cell.line,
+                line=cell["line"],
             )
         )
     return terms

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.report import cell_state
 from services.parser import parse
 from services.parser.numbers import split_run, t3_row_sum
 from tests.conftest import SEEDS
@@ -25,14 +26,14 @@ def edit(old: str, new: str, text: str = SEED000) -> bytes:
 def test_label_broken_over_lines_is_joined() -> None:
     report = parse(edit("1.本机关不掌握相关政府信息 0 0 0 0 0 0 0", "1.本机关不掌握\n相关政府信息 0 0 0 0 0 0 0"))
     assert not report.rows.t3["unavailable.not_held"].uncertain
-    assert [c.value for c in report.tables.t3["unavailable.not_held"].values()] == [0] * 7
+    assert [c["value"] for c in report.tables.t3["unavailable.not_held"].values()] == [0] * 7
 
 
 def test_placeholder_is_a_blank_cell_in_its_place() -> None:
     report = parse(edit("2.重复申请 0 0 0 0 0 0 0", "2.重复申请 0 / 0 0 — 0 0"))
     row = report.tables.t3["not_processed.duplicate"]
-    assert [c.state for c in row.values()] == ["read", "blank", "read", "read", "blank", "read", "read"]
-    assert row["commercial"].raw == "/" and row["commercial"].value is None
+    assert [cell_state(c) for c in row.values()] == ["read", "blank", "read", "read", "blank", "read", "read"]
+    assert row["commercial"]["raw"] == "/" and row["commercial"]["value"] is None
 
 
 @settings(max_examples=10)
@@ -44,24 +45,24 @@ def test_empty_grid_cell_is_blank_not_zero(truth: Truth) -> None:
     html = html[:cell] + "<td></td>" + html[html.index("</td>", cell) + 5 :]
     report = parse(html.encode(), "r.html")
     natural = report.tables.t3["denied.state_secret"]["natural_person"]
-    assert (natural.state, natural.value, natural.raw) == ("blank", None, None)
-    assert natural.at is not None and (natural.at.table, natural.at.col) == (2, 4)
+    assert (cell_state(natural), natural["value"], natural["raw"]) == ("blank", None, None)
+    assert (natural["at"].table, natural["at"].col) == (2, 4)
     assert not report.rows.t3["denied.state_secret"].uncertain
 
 
 def test_row_with_fewer_values_keeps_them_unplaced() -> None:
     report = parse(edit("6.属于四类过程性信息 0 0 0 0 0 0 0", "6.属于四类过程性信息 3 0 0 0 3"))
     read = report.rows.t3["denied.process_info"]
-    assert read.uncertain and [c.value for c in read.unplaced] == [3, 0, 0, 0, 3]
-    assert {c.state for c in report.tables.t3["denied.process_info"].values()} == {"missing"}
+    assert read.uncertain and [c["value"] for c in read.unplaced] == [3, 0, 0, 0, 3]
+    assert {cell_state(c) for c in report.tables.t3["denied.process_info"].values()} == {"missing"}
 
 
 def test_extra_local_row_is_kept_apart() -> None:
     report = parse(edit("（七）总计 0 0 0 0 0 0 0", "（八）其他情形 2 0 0 0 0 0 2\n\n（七）总计 0 0 0 0 0 0 0"))
     [extra] = report.extra_rows
     assert (extra.table, extra.label) == ("t3", "（八）其他情形")
-    assert [c.value for c in extra.cells] == [2, 0, 0, 0, 0, 0, 2]
-    assert [c.value for c in report.tables.t3["total"].values()] == [0] * 7
+    assert [c["value"] for c in extra.cells] == [2, 0, 0, 0, 0, 0, 2]
+    assert [c["value"] for c in report.tables.t3["total"].values()] == [0] * 7
 
 
 def test_missing_table_is_absent_not_zero() -> None:
@@ -100,21 +101,21 @@ def test_utf16_big_endian_with_bom() -> None:
 def test_fullwidth_digits_and_nbsp_read_as_numbers() -> None:
     report = parse(edit("行政许可 0 0 0", "行政许可 １２\u00a0 ３\u3000 1,234"))
     row = report.tables.t2["licensing"]
-    assert [c.value for c in row.values()] == [12, 3, 1234]
-    assert row["prev_items"].raw == "１２"
+    assert [c["value"] for c in row.values()] == [12, 3, 1234]
+    assert row["prev_items"]["raw"] == "１２"
 
 
 def test_run_together_digits_split_only_when_the_sums_allow_one_split() -> None:
     report = parse(edit("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 713000074"))
     row = report.tables.t3["new_received"]
-    assert [c.value for c in row.values()] == [71, 3, 0, 0, 0, 0, 74]
+    assert [c["value"] for c in row.values()] == [71, 3, 0, 0, 0, 0, 74]
     assert "split" in (report.rows.t3["new_received"].note or "")
 
 
 def test_run_together_digits_that_fit_no_split_stay_unread() -> None:
     report = parse(edit("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 1111113"))
     read = report.rows.t3["new_received"]
-    assert read.uncertain and [c.raw for c in read.unplaced] == ["1111113"]
+    assert read.uncertain and [c["raw"] for c in read.unplaced] == ["1111113"]
 
 
 def test_split_run_refuses_when_more_than_one_split_fits() -> None:
@@ -124,20 +125,20 @@ def test_split_run_refuses_when_more_than_one_split_fits() -> None:
 
 def test_table_four_run_together_splits_by_group_sums() -> None:
     report = parse(edit("0 0 0 0 0 0 0 0 0 0 0 0 0 0 0", "000000000000000"))
-    assert [c.value for g in report.tables.t4.values() for c in g.values()] == [0] * 15
+    assert [c["value"] for g in report.tables.t4.values() for c in g.values()] == [0] * 15
 
 
 def test_artefacts_and_typing_variants() -> None:
     report = parse(edit("政府集中采购 0 0", "[bookmark: _GoBack]政府集中釆购 5 12.5000"))
-    assert report.tables.t2["procurement"]["items"].value == 5
-    assert str(report.tables.t2["procurement"]["amount"].value) == "12.5000"
+    assert report.tables.t2["procurement"]["items"]["value"] == 5
+    assert str(report.tables.t2["procurement"]["amount"]["value"]) == "12.5000"
 
 
 def test_markdown_pipe_tables_are_real_grids() -> None:
     md = SEED000.replace("规章 0 0 0", "| 规章 | 4 |  | 6 |")
     report = parse(md.encode(), "r.md")
     row = report.tables.t2["rules"]
-    assert [c.state for c in row.values()] == ["read", "blank", "read"]
+    assert [cell_state(c) for c in row.values()] == ["read", "blank", "read"]
 
 
 @given(truths(), st.sampled_from(["\u00a0", "\u3000", "\t", "  "]))
@@ -154,5 +155,5 @@ def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
     text = SEED000.replace("规章 0 0 0", "规 章 1 2 3")
     text = text.replace("（七）总计 0 0 0 0 0 0 0", "（七） 总 计 0 0 0 0 0 0 0")
     report = parse(text.encode())
-    assert [c.value for c in report.tables.t2["rules"].values()] == [1, 2, 3]
+    assert [c["value"] for c in report.tables.t2["rules"].values()] == [1, 2, 3]
     assert not report.rows.t3["total"].uncertain and report.extra_rows == ()
