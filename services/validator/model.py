@@ -101,20 +101,24 @@ class Report:
                 out: dict[str, Number | None] = {}
                 values[row_id] = out
                 for col, cell in row.items():
-                    state = cell.get("state", "read")
-                    if state == "read":
+                    if "state" not in cell:  # a number was read (most cells)
                         value = cell["value"]
-                        if type(value) is not int:  # an amount: the unit rules look at each
-                            out[col] = value
-                            attention((table, row_id, col, cell))
-                        elif value < 0:
-                            kind = columns[col].kind if col in columns else Kind.COUNT
-                            out[col] = value if kind is Kind.SIGNED else None
-                            attention((table, row_id, col, cell))
-                        else:
+                        if type(value) is int and value >= 0:
                             out[col] = value
                             if cell["raw"] != (_CANONICAL[value] if value < 1000 else str(value)):
                                 attention((table, row_id, col, cell))
+                        elif type(value) is not int:  # an amount: the unit rules look at each
+                            out[col] = value
+                            attention((table, row_id, col, cell))
+                        else:
+                            kind = columns[col].kind if col in columns else Kind.COUNT
+                            out[col] = value if kind is Kind.SIGNED else None
+                            attention((table, row_id, col, cell))
+                        continue
+                    state = cell["state"]
+                    if state == "read":  # written out, though the parser leaves it off
+                        out[col] = number(cell, columns[col].kind if col in columns else Kind.COUNT)
+                        attention((table, row_id, col, cell))
                     elif state == "blank":
                         out[col] = 0
                         blank((table, row_id, col, cell))
