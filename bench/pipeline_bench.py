@@ -97,9 +97,14 @@ def publish_all(client: redis.Redis, docs: list[tuple[bytes, str]]) -> None:
     pipe.execute()
 
 
-def cpu_seconds(pid: int) -> float:
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ
+    return int(fields[11]) / HZ, int(fields[12]) / HZ
+
+
+def cpu_seconds(pid: int) -> float:
+    return sum(cpu_split(pid))
 
 
 def peak_mb(pid: int) -> int:
@@ -115,6 +120,7 @@ def services(url: str, outbox: Path) -> dict[str, subprocess.Popen[bytes]]:
         "INTAKE_OUTBOX_DIR": str(outbox),
         "INTAKE_METRICS_PORT": "0",
         "INTAKE_BATCH": "64",
+        "INTAKE_LINGER_MS": os.environ.get("INTAKE_LINGER_MS", "5"),
     }
     procs = {}
     for name in ("parser", "validator", "notifier"):
@@ -175,15 +181,23 @@ def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
     procs = services(url, workdir / "outbox")
     try:
         ready(client)
-        cpu0 = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+        cpu0 = {name: cpu_split(p.pid) for name, p in procs.items()}
+        cpu0["redis"] = cpu_split(server.pid)
         start = time.time()
         publish_all(client, docs[:n])
         wait_len(client, "intake:verdicts", n, 300)
         took = time.time() - start
-        cpu = {name: (cpu_seconds(p.pid) - cpu0[name]) / n * 1000 for name, p in procs.items()}
+        pids = {**{name: p.pid for name, p in procs.items()}, "redis": server.pid}
+        cpu = {
+            name: [(now - before) / n * 1000 for now, before in zip(cpu_split(pid), cpu0[name], strict=True)]
+            for name, pid in pids.items()
+        }
         rss = {name: peak_mb(p.pid) for name, p in procs.items()}
         print(f"flat out: {n} reports in {took:.2f} s = {n / took:.0f} reports/s end to end")
-        print("  CPU ms per report: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
+        print(
+            "  CPU ms per report (user + system): "
+            + ", ".join(f"{k} {u + s:.2f} ({u:.2f} + {s:.2f})" for k, (u, s) in cpu.items())
+        )
         print("  peak RSS MB: " + ", ".join(f"{k} {v}" for k, v in rss.items()))
     finally:
         stop(procs.values(), server)

@@ -58,6 +58,7 @@ def create_workers(
             consumer=settings.consumer,
             dead_stream=settings.dead_stream,
             batch=settings.batch,
+            linger_ms=settings.linger_ms,
             min_idle_ms=settings.min_idle_ms,
             max_deliveries=settings.max_deliveries,
             seen_prefix=settings.seen_prefix,
