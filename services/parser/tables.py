@@ -113,18 +113,30 @@ def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
         g = line.grid
         if g is None:
             raw = line.raw
-            words = raw.split()  # tabs and spaces alike separate cells in text
-            if raw.isascii():  # the common table line: no NFKC, classify inline
+            words = raw.split()  # tabs and spaces (no-break and ideographic too) separate cells in text
+            # the common table line: ASCII words (between any spaces), no NFKC, classified inline
+            if raw.isascii() or all(map(str.isascii, words)):
                 no = line.no
                 for word in words:
                     kind, form, m = _KINDS.get(word) or _classify(word)
                     out.append(_new_tok(Tok, (kind, word, form, no, None, m)))
                 continue
-            nwords = line.text.split()
-            if len(words) != len(nwords):  # NFKC made or removed a space: keep NFKC words
-                words = nwords
-            for word, nword in zip(words, nwords, strict=True):
-                out.append(_token(word, nword, line.no, None))
+            # A label with its values (``1.本机关不掌握相关政府信息 0 0 0``): NFKC word by word, the
+            # ASCII ones (the values) left as they are.
+            no, mark = line.no, len(out)
+            for word in words:
+                if word.isascii():
+                    kind, form, m = _KINDS.get(word) or _classify(word)
+                    out.append(_new_tok(Tok, (kind, word, form, no, None, m)))
+                    continue
+                nword = fold(word)
+                if not nword or " " in nword:  # NFKC made a space: the whole line's NFKC words
+                    del out[mark:]
+                    nwords = line.text.split()
+                    for w, nw in zip(nwords, nwords, strict=True):
+                        out.append(_token(w, nw, no, None))
+                    break
+                out.append(_token(word, nword, no, None))
             continue
         assert line.cells is not None
         for col, cell in zip(g.cols, line.cells, strict=True):

@@ -157,3 +157,24 @@ def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
     report = parse(text.encode())
     assert [c["value"] for c in report.tables.t2["rules"].values()] == [1, 2, 3]
     assert not report.rows.t3["total"].uncertain and report.extra_rows == ()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "1.本机关不掌握相关政府信息 0 0 0 1 0 0 1",  # label and values: the values left as written
+        "（七）总计\u00a0１２\u3000３ 4",  # full-width digits, no-break and ideographic spaces
+        "其他\u00a8处理 3 0",  # NFKC makes a space inside a word: the line's NFKC words are used
+        "规章\u200b 1 2",  # a zero-width space stays inside its word
+    ],
+)
+def test_a_text_line_gives_the_tokens_of_its_nfkc_words(raw: str) -> None:
+    from services.parser.document import Line, fold
+    from services.parser.tables import tokenize
+
+    tokens = tokenize([Line(7, raw)])
+    folded = fold(raw).split()
+    assert [t.norm for t in tokens if t is not None and t.kind != 0] == [w for w in folded if w.isdigit()]
+    assert len(tokens) == len(folded) and all(t is not None and t.line == 7 for t in tokens)
+    if len(raw.split()) == len(folded):  # each token keeps the word as written
+        assert [t.raw for t in tokens if t is not None] == raw.split()
