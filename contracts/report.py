@@ -24,13 +24,21 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class GridRef(_Frozen):
-    """Where a cell stands in a real table (HTML, .docx, PDF): all 1-based."""
+@with_config(ConfigDict(extra="forbid"))
+class GridRef(TypedDict):
+    """Where a cell stands in a real table (HTML, .docx, PDF): all 1-based; ``page`` for PDF."""
 
     table: int
     row: int
     col: int
-    page: int | None = None
+    page: NotRequired[int]
+
+
+def grid_ref(table: int, row: int, col: int, page: int | None = None) -> GridRef:
+    ref: GridRef = {"table": table, "row": row, "col": col}
+    if page is not None:
+        ref["page"] = page
+    return ref
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -44,9 +52,9 @@ class Cell(TypedDict):
     ``at``: where the cell stands in a real table. ``unit``: 万元, 元, 件 … when written beside
     the number.
 
-    A plain dict rather than a model: a report has a few hundred cells, and a model instance per
-    cell cost more to make, to send and to read back than everything else in the report
-    (bench/README.md). The report holding the cells is frozen; nothing changes a cell after
+    A plain dict rather than a model (and so is ``GridRef``): a report has a few hundred cells,
+    and a model instance per cell cost more to make, to send and to read back than everything
+    else in the report (bench/README.md). The report holding the cells is frozen; nothing changes a cell after
     parsing.
     """
 

@@ -84,7 +84,7 @@ def _where(f: Finding) -> str:
     if loc.column_label:
         parts.append(f"“{loc.column_label}”列")
     if loc.cell is not None:
-        parts.append(f"（第{loc.cell.table}个表格第{loc.cell.row}行第{loc.cell.col}列）")
+        parts.append(f"（第{loc.cell['table']}个表格第{loc.cell['row']}行第{loc.cell['col']}列）")
     elif loc.line:
         parts.append(f"（原文第{loc.line}行）")
     if not (loc.table_label or loc.section):

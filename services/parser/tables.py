@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from contracts.report import Cell, GridRef, make_cell
+from contracts.report import Cell, GridRef, grid_ref, make_cell
 from contracts.template import (
     MATCH_TABLE,
     T2_MARKERS,
@@ -234,20 +234,9 @@ _MATCHERS = {
 }
 
 
-_GRIDREFS: dict[tuple[int, int, int, int | None], GridRef] = {}
-
-
 def _at(tok: Tok) -> GridRef | None:
-    """The token's place as a GridRef; they are immutable and the same places recur, so kept."""
-    if tok.at is None:
-        return None
-    ref = _GRIDREFS.get(tok.at)
-    if ref is None:
-        if len(_GRIDREFS) > 100_000:
-            _GRIDREFS.clear()
-        table, row, col, page = tok.at
-        ref = _GRIDREFS[tok.at] = GridRef(table=table, row=row, col=col, page=page)
-    return ref
+    """The token's place in its real table, if it stands in one."""
+    return None if tok.at is None else grid_ref(*tok.at)
 
 
 def _cell(tok: Tok, amount: bool) -> Cell:
@@ -322,13 +311,16 @@ def _fill(
     if placed is not None:
         cells: dict[str, Cell] = {}
         for c, t in zip(row.columns, placed, strict=True):
-            if t.kind == NUM and t.at is None:  # the common case of text uploads, inline: ~200 a report
+            if t.kind == NUM:  # the common case, inline: ~200 a report
                 amount = amounts[c]
                 value, unit = _VALUES.get((t.norm, amount)) or read_value(t.num, amount)  # type: ignore[arg-type]
                 if value is not None and unit is None:
-                    cells[c] = {"raw": t.raw, "value": value, "line": t.line}
+                    cell: Cell = {"raw": t.raw, "value": value, "line": t.line}
+                    if t.at is not None:
+                        cell["at"] = grid_ref(*t.at)
+                    cells[c] = cell
                 else:
-                    cells[c] = make_cell(t.raw, value, t.line, None, "read" if value is not None else "unread", unit)
+                    cells[c] = make_cell(t.raw, value, t.line, _at(t), "read" if value is not None else "unread", unit)
             else:
                 cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells

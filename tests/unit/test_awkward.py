@@ -46,7 +46,7 @@ def test_empty_grid_cell_is_blank_not_zero(truth: Truth) -> None:
     report = parse(html.encode(), "r.html")
     natural = report.tables.t3["denied.state_secret"]["natural_person"]
     assert (cell_state(natural), natural["value"], natural["raw"]) == ("blank", None, None)
-    assert (natural["at"].table, natural["at"].col) == (2, 4)
+    assert (natural["at"]["table"], natural["at"]["col"]) == (2, 4)
     assert not report.rows.t3["denied.state_secret"].uncertain
 
 
