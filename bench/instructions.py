@@ -1,6 +1,6 @@
 """Instructions per report, under callgrind: a figure that does not drift with the VM.
 
-    python bench/instructions.py [--n 20] [--what parse:pdf_text ...]
+    python bench/instructions.py [--n 20] [--what parse:pdf_text ...] [--inputs DIR]
 
 Wall time on this machine kind drifts by ±30 % between runs, so changes are compared here by
 instruction count (valgrind's callgrind, deterministic to a fraction of a per cent). Each figure
@@ -16,6 +16,7 @@ What can be measured: ``parse:<shape>`` for the light shapes of tests/generator.
 from __future__ import annotations
 
 import argparse
+import pickle
 import re
 import shutil
 import subprocess
@@ -24,6 +25,10 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.parse_bench import corpus  # noqa: E402
+from tests.generator import SHAPES  # noqa: E402
 
 DEFAULT = [
     "parse:seeds",
@@ -38,25 +43,19 @@ DEFAULT = [
 ]
 
 CHILD = """
-import datetime as dt, sys
-from pathlib import Path
+import datetime as dt, pickle, sys
 sys.path.insert(0, {root!r})
-from bench.parse_bench import corpus
 from contracts.events import ReportParsed
 from contracts.verdict import Office
 from services.parser import parse
 from services.validator import Context, validate
-from tests.generator import SHAPES
 
-what, n, passes = {what!r}, {n}, {passes}
-if what == "parse:seeds":
-    docs = [p.read_bytes() for p in sorted(Path({root!r}, "tests/fixtures/seeds").glob("*.txt"))]
-elif what.startswith("parse:"):
-    render = SHAPES[what.split(":", 1)[1]][1]
-    docs = [render(t) for t in corpus(n)]
-else:
+what, passes = {what!r}, {passes}
+with open({inputs!r}, "rb") as f:
+    docs = pickle.load(f)
+if not what.startswith("parse:"):
     now = dt.datetime(2026, 1, 20, tzinfo=dt.UTC)
-    reports = [parse(SHAPES["pdf_text"][1](t)) for t in corpus(n)]
+    reports = [parse(d) for d in docs]
     events = [
         ReportParsed(event_id="e", submission_id="s", office_id="o", occurred_at=now, producer="parser",
                      file_name="r.txt", submitted_at=now, report=r)
@@ -77,25 +76,30 @@ for _ in range(passes):
     elif what == "validate":
         for r in reports:
             validate(r, ctx)
-print("DOCS", len(docs) if what.startswith("parse:") else len(reports))
 """
 
 
-def instructions(what: str, n: int, passes: int) -> tuple[int, int]:
+def documents(what: str, n: int) -> list[bytes]:
+    """The inputs, made once in this process, so that both measured runs read the same ones."""
+    if what == "parse:seeds":
+        return [p.read_bytes() for p in sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))]
+    shape = what.split(":", 1)[1] if what.startswith("parse:") else "pdf_text"
+    return [SHAPES[shape][1](t) for t in corpus(n)]
+
+
+def instructions(what: str, inputs: Path, passes: int) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "cg.out"
         script = Path(tmp) / "child.py"
-        script.write_text(CHILD.format(root=str(ROOT), what=what, n=n, passes=passes))
-        proc = subprocess.run(
+        script.write_text(CHILD.format(root=str(ROOT), what=what, inputs=str(inputs), passes=passes))
+        subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(script)],
             capture_output=True,
-            text=True,
             env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"},
             check=True,
         )
-        docs = int(re.search(r"DOCS (\d+)", proc.stdout).group(1))  # type: ignore[union-attr]
         total = re.search(r"^(?:summary|totals): (\d+)", out.read_text(errors="replace"), re.M)
-        return int(total.group(1)), docs  # type: ignore[union-attr]
+        return int(total.group(1))  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -103,14 +107,25 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20, help="generated reports per measurement")
     ap.add_argument("--passes", type=int, default=3, help="passes counted (after the first)")
     ap.add_argument("--what", action="append", help=f"what to measure (default: {' '.join(DEFAULT)})")
+    ap.add_argument(
+        "--inputs",
+        type=Path,
+        help="keep the generated documents here (made when missing): two checkouts compared on the same ones",
+    )
     args = ap.parse_args()
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
     print(f"{'what':<24} {'M instructions / report':>24}")
-    for what in args.what or DEFAULT:
-        one, docs = instructions(what, args.n, 1)
-        more, _ = instructions(what, args.n, 1 + args.passes)
-        print(f"{what:<24} {(more - one) / args.passes / docs / 1e6:>24.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for what in args.what or DEFAULT:
+            inputs = (args.inputs or Path(tmp)) / f"{what.replace(':', '-')}-{args.n}.pickle"
+            if not inputs.exists():
+                inputs.parent.mkdir(parents=True, exist_ok=True)
+                inputs.write_bytes(pickle.dumps(documents(what, args.n)))
+            docs = pickle.loads(inputs.read_bytes())
+            one = instructions(what, inputs, 1)
+            more = instructions(what, inputs, 1 + args.passes)
+            print(f"{what:<24} {(more - one) / args.passes / len(docs) / 1e6:>24.2f}")
 
 
 if __name__ == "__main__":
