@@ -5,7 +5,8 @@
 Wall time on this machine kind drifts by ±30 % between runs, so changes are compared here by
 instruction count (valgrind's callgrind, deterministic to a fraction of a per cent). Each figure
 is (run with k+1 passes − run with 1 pass) / k / documents: imports, corpus generation and the
-first pass's warm-up cancel out. On a quiet core ~10 instructions take a nanosecond; under load
+first pass's warm-up cancel out. Two runs of the same code agree within ~1 % with the default
+6 passes (~3 % with 3). On a quiet core ~10 instructions take a nanosecond; under load
 this VM often manages a third of that, which is what the wall-clock benchmarks then show.
 
 What can be measured: ``parse:<shape>`` for the light shapes of tests/generator.py and ``seeds``,
@@ -105,7 +106,7 @@ def instructions(what: str, inputs: Path, passes: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20, help="generated reports per measurement")
-    ap.add_argument("--passes", type=int, default=3, help="passes counted (after the first)")
+    ap.add_argument("--passes", type=int, default=6, help="passes counted (after the first)")
     ap.add_argument("--what", action="append", help=f"what to measure (default: {' '.join(DEFAULT)})")
     ap.add_argument(
         "--inputs",
