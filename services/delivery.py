@@ -86,6 +86,7 @@ class DeliverySettings:
     linger_ms: int = 5  # after a short read, wait this long for more before handling the batch
     min_idle_ms: int = 15_000
     reclaim_every_s: float = 2.0
+    tick_every_s: float = 0.2  # retries are due on a scale of seconds: no need to look on every read
     max_deliveries: int = 5
     dedupe_ttl_s: int = 7 * 24 * 3600
     seen_prefix: str = "intake:seen"  # dedupe keys: {seen_prefix}:{stream}:{event id}
@@ -127,7 +128,7 @@ class Worker(Generic[E]):
         # reported and the handlers run unprepared, so they must be able to fetch alone.
         self.prepare = prepare
         self.on_close: Callable[[], Awaitable[None]] | None = None  # after every worker has stopped
-        self.tick = tick  # run between reads (e.g. moving due retries back onto the stream)
+        self.tick = tick  # run between reads, at most every tick_every_s (e.g. moving due retries back)
         self.r = client
         self.s = settings
         self.decode = decode
@@ -137,6 +138,7 @@ class Worker(Generic[E]):
         self.counts = Counts()
         self._publish = client.register_script(_PUBLISH)
         self._last_reclaim = 0.0
+        self._last_tick = 0.0
 
     async def ensure_group(self) -> None:
         try:
@@ -170,7 +172,8 @@ class Worker(Generic[E]):
         while not stop.is_set():
             if time.monotonic() - self._last_reclaim >= self.s.reclaim_every_s:
                 await self.reclaim()
-            if self.tick is not None:
+            if self.tick is not None and time.monotonic() - self._last_tick >= self.s.tick_every_s:
+                self._last_tick = time.monotonic()
                 await self.tick()
             reply: Any = await self.r.xreadgroup(
                 self.s.group, self.s.consumer, {self.s.stream: ">"}, count=self.s.batch, block=self.s.block_ms
