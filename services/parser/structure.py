@@ -47,7 +47,9 @@ def find_headings(lines: Sequence[Line]) -> list[Heading]:
     found: dict[SectionId, Heading] = {}
     for pos, line in enumerate(lines):
         raw = line.raw
-        if len(raw) > 60 or not ("情况" in raw or "事项" in raw or "问题" in raw or "改进" in raw):
+        if raw.isascii() or len(raw) > 60:  # isascii is a flag on the string: value lines cost nothing
+            continue
+        if not ("情况" in raw or "事项" in raw or "问题" in raw or "改进" in raw):
             continue
         if line.grid is not None:
             continue
@@ -183,7 +185,8 @@ def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> 
             text_year = int(m.group(1))
     if period_year is None:
         for ln in lines:
-            if ("31日" in ln.raw or "３１日" in ln.raw) and (m := _PERIOD.search(ln.form)):
+            raw = ln.raw
+            if not raw.isascii() and ("31日" in raw or "３１日" in raw) and (m := _PERIOD.search(ln.form)):
                 period_year = int(m.group(1))
                 break
     return YearSources(title=title_year, text=text_year, period=period_year)
