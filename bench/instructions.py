@@ -96,7 +96,9 @@ def instructions(what: str, inputs: Path, passes: int) -> int:
         subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, str(script)],
             capture_output=True,
-            env={"PYTHONHASHSEED": "0", "PATH": "/usr/bin:/bin"},
+            # no .pyc written: a module edited since its last import would otherwise be compiled in
+            # the first run only, and its compilation subtracted from the figure
+            env={"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"},
             check=True,
         )
         total = re.search(r"^(?:summary|totals): (\d+)", out.read_text(errors="replace"), re.M)
