@@ -4,7 +4,8 @@ FastStream's Redis stream subscriber acks nothing it fails on, never retries or 
 no delivery count and has no dead-letter stream (../shared/style.md §7), so the at-least-once
 loop lives here, on redis-py:
 
-- entries are read in bounded batches (``XREADGROUP COUNT``) and handled one by one;
+- entries are read in bounded batches (``XREADGROUP COUNT``), decoded, optionally prepared
+  together (``prepare``: one round trip for what every handler needs), and handled one by one;
 - a handled entry's outputs are published and the entry acked in one ``MULTI``: an output is
   never published without its ack, nor acked without its output;
 - outputs are deduplicated by event id (``SET NX EX`` in a Lua script beside the ``XADD``), so a
