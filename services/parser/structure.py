@@ -134,17 +134,23 @@ def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, s
 
 def signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
     """The office and date under the text: the last date line and the short line above it."""
-    tail = [ln for ln in lines[-40:] if ln.grid is None and len(ln.raw) < 80 and ln.text][-12:]
-    for k in range(len(tail) - 1, -1, -1):
-        date = parse_date(tail[k].form)
-        if date is None:
-            continue
-        office = None
-        if k > 0:
-            above = tail[k - 1].form
-            if 2 <= len(above) <= 40 and not re.search(r"[。,;:]", above) and _ORG_END.search(above):
-                office = above
-        return office, date
+    # the last twelve short text lines of the last forty, read from the end (the date is usually
+    # last): folded only as far as needed
+    tail = (ln for ln in reversed(lines[-40:]) if ln.grid is None and len(ln.raw) < 80 and ln.text)
+    line = next(tail, None)
+    for k in range(12):
+        if line is None:
+            break
+        above = next(tail, None) if k < 11 else None  # the line above, if it is one of the twelve
+        date = parse_date(line.form)
+        if date is not None:
+            office = None
+            if above is not None:
+                form = above.form
+                if 2 <= len(form) <= 40 and not re.search(r"[。,;:]", form) and _ORG_END.search(form):
+                    office = form
+            return office, date
+        line = above
     return None, None
 
 
