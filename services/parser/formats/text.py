@@ -69,7 +69,7 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
     row = 0
     for no, line in enumerate(raws, 1):
         if markdown:
-            if _MD_RULE.match(line) and "|" in line:
+            if "|" in line and _MD_RULE.match(line):
                 continue
             stripped = line.strip()
             if stripped.startswith("|") and stripped.endswith("|") and len(stripped) > 1:
@@ -80,7 +80,9 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
                 doc.add_grid_row(cells, GridRow(table, row, list(range(1, len(cells) + 1))), no)
                 continue
             in_pipe = False
-            line = _md_inline(_MD_HEADING.sub("", line))
+            if "#" in line:
+                line = _MD_HEADING.sub("", line)
+            line = _md_inline(line)
         if line and not line.isspace():
             doc.add_text(line, no)
     return doc
