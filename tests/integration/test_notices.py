@@ -62,7 +62,10 @@ def with_webhook(
     return {**office, "webhook": {"url": hook.url, "secret_env": var}}
 
 
-def notify_settings(redis_url: str, prefix: str, tmp_path: Path, offices: str, **kw: Any) -> Settings:
+def notify_settings(
+    redis_url: str, prefix: str, tmp_path: Path, offices: str, sink: SmtpSink | None = None, **kw: Any
+) -> Settings:
+    """Settings for a notifier in the tests: fast retries; email to ``sink`` when one is given."""
     base: dict[str, Any] = {
         "offices_file": offices,
         "outbox_dir": None,
@@ -70,7 +73,14 @@ def notify_settings(redis_url: str, prefix: str, tmp_path: Path, offices: str, *
         "notice_retry_base_s": 0.1,
         "notice_retry_max_s": 0.4,
     }
+    if sink is not None:
+        base |= {"smtp_host": "127.0.0.1", "smtp_port": sink.port}
     return make_settings(redis_url, prefix, tmp_path, **{**base, **kw})
+
+
+def puxi_with_webhook(tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A registry holding PUXI with the receiver as its webhook (and its email)."""
+    return registry(tmp_path, with_webhook(PUXI, hook, monkeypatch))
 
 
 class Notifier(Running):
@@ -120,9 +130,7 @@ def hook() -> Any:
 def test_a_rejection_is_emailed_once_to_the_registered_address(
     redis_url: str, prefix: str, tmp_path: Path, sink: SmtpSink
 ) -> None:
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, PUXI), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, PUXI), sink=sink)
     judged = judged_event(REJECTED, "puxi", "sub-004")
     assert judged.verdict.status == "rejected"
 
@@ -166,8 +174,8 @@ def test_a_rejection_is_emailed_once_to_the_registered_address(
 def test_the_portal_webhook_is_signed_and_verifiable(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    office = with_webhook(PUXI, hook, monkeypatch)
-    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))  # no SMTP: webhook only
+    # no SMTP: webhook only
+    settings = notify_settings(redis_url, prefix, tmp_path, puxi_with_webhook(tmp_path, hook, monkeypatch))
     judged = judged_event(REJECTED, "puxi", "sub-004")
 
     async def body() -> None:
@@ -248,8 +256,7 @@ def test_webhook_failures_are_retried_or_not_by_status(
     deliveries: int,
 ) -> None:
     hook.replies = list(replies)
-    office = with_webhook(PUXI, hook, monkeypatch)
-    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))
+    settings = notify_settings(redis_url, prefix, tmp_path, puxi_with_webhook(tmp_path, hook, monkeypatch))
     judged = judged_event(REJECTED, "puxi", "sub-004")
     nid = notice_id("sub-004", judged.event_id)
 
@@ -276,9 +283,7 @@ def test_webhook_failures_are_retried_or_not_by_status(
 def test_smtp_answers_decide_between_retry_and_failure(
     redis_url: str, prefix: str, tmp_path: Path, sink: SmtpSink
 ) -> None:
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, PUXI), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, PUXI), sink=sink)
     first, second = judged_event(REJECTED, "puxi", "sub-a"), judged_event(REJECTED, "puxi", "sub-b")
     sink.replies = ["451 4.3.0 try again later"]
 
@@ -334,9 +339,7 @@ def test_headers_cannot_be_injected(redis_url: str, prefix: str, tmp_path: Path,
         "蒲西街道\u202etxt.exe\u2066",
     ]
     offices = [{**PUXI, "id": f"o{k}", "name": name} for k, name in enumerate(names)]
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, *offices), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, *offices), sink=sink)
 
     async def body() -> None:
         async with Notifier(settings) as n:
@@ -367,10 +370,7 @@ def test_recipients_come_only_from_the_registry(
     """A document full of addresses and links, through the whole pipeline: they change nothing."""
     from services.runtime import submit
 
-    office = with_webhook(PUXI, hook, monkeypatch)
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, office), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, puxi_with_webhook(tmp_path, hook, monkeypatch), sink=sink)
     lure = (
         "\n联系我们：mailto:thief@evil.example?cc=other@evil.example 抄送 Bcc: thief@evil.example\n"
         "报送地址 https://evil.example/hooks/intake 或 <a href='mailto:thief@evil.example'>邮件</a>\n"
@@ -403,9 +403,7 @@ def test_recipients_come_only_from_the_registry(
 def test_an_office_not_in_the_registry_gets_nothing_and_an_operator_sees_it(
     redis_url: str, prefix: str, tmp_path: Path, sink: SmtpSink
 ) -> None:
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, PUXI), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, PUXI), sink=sink)
 
     async def body() -> None:
         async with Notifier(settings) as n:
@@ -430,8 +428,7 @@ def test_a_slow_webhook_holds_up_neither_email_nor_verdicts(
         prefix,
         tmp_path,
         registry(tmp_path, PUXI, slow),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
+        sink=sink,
         webhook_concurrency=4,
     )
 
@@ -468,8 +465,7 @@ def test_acceptance_receipts_are_sent_only_when_switched_on(
             f"{prefix}{name}",
             tmp_path,
             offices,
-            smtp_host="127.0.0.1",
-            smtp_port=sink.port,
+            sink=sink,
             notice_receipts=receipts,
         )
         async with Notifier(settings) as n:
@@ -502,8 +498,7 @@ def test_a_failed_notice_is_listed_shown_and_replayed_from_the_dead_letters(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hook.replies = [400]  # refused once (say, a portal bug), fixed before the operator replays
-    office = with_webhook(PUXI, hook, monkeypatch)
-    settings = notify_settings(redis_url, prefix, tmp_path, registry(tmp_path, office))
+    settings = notify_settings(redis_url, prefix, tmp_path, puxi_with_webhook(tmp_path, hook, monkeypatch))
     judged = judged_event(REJECTED, "puxi", "sub-004")
     nid = notice_id("sub-004", judged.event_id)
 
@@ -615,8 +610,7 @@ def test_a_mail_server_that_hangs_times_out_and_the_notice_is_retried(
         prefix,
         tmp_path,
         registry(tmp_path, PUXI),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
+        sink=sink,
         smtp_timeout_s=0.5,
     )
     judged = judged_event(REJECTED, "puxi", "sub-004")
@@ -642,10 +636,7 @@ def test_a_webhook_found_mid_send_is_sent_again_at_once_and_an_email_is_not(
     redis_url: str, prefix: str, tmp_path: Path, hook: WebhookReceiver, sink: SmtpSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As after a crash between sending and recording: the records say "sending" a moment ago."""
-    office = with_webhook(PUXI, hook, monkeypatch)
-    settings = notify_settings(
-        redis_url, prefix, tmp_path, registry(tmp_path, office), smtp_host="127.0.0.1", smtp_port=sink.port
-    )
+    settings = notify_settings(redis_url, prefix, tmp_path, puxi_with_webhook(tmp_path, hook, monkeypatch), sink=sink)
     judged = judged_event(REJECTED, "puxi", "sub-004")
     nid = notice_id("sub-004", judged.event_id)
 
