@@ -103,9 +103,6 @@ def cpu_split(pid: int) -> tuple[float, float]:
     return int(fields[11]) / HZ, int(fields[12]) / HZ
 
 
-def cpu_seconds(pid: int) -> float:
-    return sum(cpu_split(pid))
-
 
 def peak_mb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()

@@ -132,9 +132,7 @@ def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
                 nword = fold(word)
                 if not nword or " " in nword:  # NFKC made a space: the whole line's NFKC words
                     del out[mark:]
-                    nwords = line.text.split()
-                    for w, nw in zip(nwords, nwords, strict=True):
-                        out.append(_token(w, nw, no, None))
+                    out.extend(_token(w, w, no, None) for w in line.text.split())
                     break
                 out.append(_token(word, nword, no, None))
             continue
@@ -327,7 +325,7 @@ def _fill(
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
     kept = [_loose(v) for v in values if v.kind != EMPTY]
-    read.cells[row.id] = {c: {"raw": None, "value": None, "line": line, "state": "missing"} for c in row.columns}
+    read.cells[row.id] = {c: make_cell(None, None, line, state="missing") for c in row.columns}
     read.rows[row.id] = {
         "label": label,
         "line": line,
@@ -446,9 +444,7 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
             _fill_t4(read, whole, None if whole is leftovers else "digits written together split by the table's sums")
             return read
         for row in _T4.rows:
-            read.cells[row.id] = {
-                c: {"raw": None, "value": None, "line": leftovers[0].line, "state": "missing"} for c in row.columns
-            }
+            read.cells[row.id] = {c: make_cell(None, None, leftovers[0].line, state="missing") for c in row.columns}
             read.rows[row.id] = {
                 "label": row.label,
                 "line": leftovers[0].line,

@@ -39,6 +39,11 @@ def figures_of(report: ParsedReport, year: int) -> PreviousFigures:
     return PreviousFigures(year=year, carried_forward=forward, in_force=in_force)
 
 
+def report_year(ev: ReportParsed) -> int | None:
+    """The year a report is filed under: the one it states, else the one declared with it."""
+    return ev.report.year or ev.declared_year
+
+
 class Validator:
     """Handles parsed reports; ``prepare`` reads a batch's previous-year figures in one MGET."""
 
@@ -56,7 +61,7 @@ class Validator:
         self._figures: dict[str, str | None] = {}  # figures key -> JSON, read for the current batch
 
     def _previous_key(self, ev: ReportParsed) -> str | None:
-        year = ev.report.year or ev.declared_year
+        year = report_year(ev)
         return None if year is None else figures_key(self.settings, ev.office_id, year - 1)
 
     async def prepare(self, events: Sequence[ReportParsed]) -> None:
@@ -66,7 +71,7 @@ class Validator:
         self._figures = dict(zip(keys, values, strict=True))
 
     async def handle(self, ev: ReportParsed) -> Result:
-        year = ev.report.year or ev.declared_year
+        year = report_year(ev)
         previous = None
         key = self._previous_key(ev)
         if key is not None:
