@@ -70,7 +70,9 @@ class Template:
     t4: Table
 
     def table(self, table_id: str) -> Table:
-        return {"t2": self.t2, "t3": self.t3, "t4": self.t4}[table_id]
+        if table_id not in ("t2", "t3", "t4"):
+            raise KeyError(table_id)
+        return getattr(self, table_id)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +87,25 @@ class Section:
 MATCH_TABLE = str.maketrans({**dict.fromkeys("“”\"'‘’「」『』《》"), "釆": "采"})
 
 
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, exactly, about ten times faster on Chinese text.
+
+    CPython composes (the C of NFKC) by scanning a table for every character, ~100 ns each, so
+    a line of Chinese prose costs ~8 µs. NFKC is NFC of NFKD, and NFKD of Chinese text is almost
+    always already composed, which a quick check tells: then NFKD alone is the answer.
+    (tests/unit/test_contracts.py compares the two on every code point and on random text.)
+    """
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    if unicodedata.is_normalized("NFC", decomposed):
+        return decomposed
+    return unicodedata.normalize("NFC", decomposed)
+
+
 def match_form(text: str) -> str:
     """Fold a label into the form keys are written in: NFKC, no spaces, no quotes, 釆→采."""
-    return "".join(unicodedata.normalize("NFKC", text).split()).translate(MATCH_TABLE)
+    return "".join(nfkc(text).split()).translate(MATCH_TABLE)
 
 
 SECTIONS: tuple[Section, ...] = (

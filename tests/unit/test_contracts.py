@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from contracts import schema
 from contracts.report import Cell, ParsedReport
-from contracts.template import TEMPLATES
+from contracts.template import TEMPLATES, nfkc
 from services.parser import parse
 from tests.conftest import SEEDS
 
@@ -54,3 +59,23 @@ def test_asyncapi_document_in_docs_is_current() -> None:
     from services import asyncapi
 
     assert asyncapi.main(["--check"]) == 0, "run: python -m services.asyncapi"
+
+
+def test_fast_nfkc_equals_nfkc_on_every_code_point() -> None:
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        assert nfkc(c) == unicodedata.normalize("NFKC", c), hex(cp)
+
+
+# Text as uploads have it (Chinese, full-width forms, Kangxi radicals, spaces) with combining
+# marks, Hangul jamo and compatibility characters among it, where composition matters.
+_CHARS = st.sampled_from(
+    "年度报告申请件无，。：（）１２Ａ\u3000\u00a0 ⽆⼀㈠①ﬁ ̈́ᄀ\u1161\u11a8가ḉ\u0327\u0301e\u0308Åℌ\u0344\u0f73"
+)
+
+
+@given(st.lists(st.one_of(_CHARS, st.characters()), max_size=40).map("".join))
+def test_fast_nfkc_equals_nfkc_on_text(text: str) -> None:
+    assert nfkc(text) == unicodedata.normalize("NFKC", text)
