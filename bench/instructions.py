@@ -63,7 +63,8 @@ if not what.startswith("parse:"):
         for r in reports
     ]
     wire = [e.model_dump_json() for e in events]
-    ctx = Context(office=Office(id="x", name="某市生态环境局"), year=None, now=now.date())
+    # each report judged as its own office's submission of its own year: the clean case
+    ctxs = [Context(office=Office(id="x", name=r.office or "x"), year=r.year, now=now.date()) for r in reports]
 for _ in range(passes):
     if what.startswith("parse:"):
         for d in docs:
@@ -75,7 +76,7 @@ for _ in range(passes):
         for w in wire:
             ReportParsed.model_validate_json(w)
     elif what == "validate":
-        for r in reports:
+        for r, ctx in zip(reports, ctxs):
             validate(r, ctx)
 """
 

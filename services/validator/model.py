@@ -64,7 +64,9 @@ _T4_LABELS = {
     "litigation_direct": "行政诉讼（未经复议直接起诉）",
     "litigation_after_review": "行政诉讼（复议后起诉）",
 }
-_CANONICAL = tuple(str(n) for n in range(1000))  # how small counts are written
+# Small counts as written plainly: a cell whose raw text is one of these and whose value is its
+# number was read as written (the parser gives a value only to a cell it read).
+_CANONICAL = {str(n): n for n in range(1000)}
 
 
 class Report:
@@ -74,13 +76,14 @@ class Report:
     cells it must look at, so that a clean report costs one loop, not one per rule.
     """
 
-    __slots__ = ("_templates", "attention", "blank", "ctx", "prose", "r", "unread", "values", "year")
+    __slots__ = ("_specs", "_templates", "attention", "blank", "ctx", "prose", "r", "unread", "values", "year")
 
     def __init__(self, report: ParsedReport, ctx: Context) -> None:
         self.r = report
         self.ctx = ctx
         self.year = report.year or ctx.year
         self._templates = {t: self._template_of(t) for t in ("t2", "t3", "t4")}
+        self._specs = {t: TEMPLATES[tid].table(t) for t, tid in self._templates.items()}
         self.values: dict[str, dict[str, dict[str, Number | None]]] = {}
         self.blank: list[CellRef] = []
         self.unread: list[CellRef] = []
@@ -90,6 +93,7 @@ class Report:
 
     def _scan(self) -> None:
         attention, blank, unread = self.attention.append, self.blank.append, self.unread.append
+        canonical = _CANONICAL.get
         for table in ("t2", "t3", "t4"):
             rows = getattr(self.r.tables, table)
             values: dict[str, dict[str, Number | None]] = {}
@@ -101,19 +105,20 @@ class Report:
                 out: dict[str, Number | None] = {}
                 values[row_id] = out
                 for col, cell in row.items():
-                    if "state" not in cell:  # a number was read (most cells)
-                        value = cell["value"]
-                        if type(value) is int and value >= 0:
+                    value = cell["value"]
+                    if canonical(cell["raw"], -1) == value:  # a count written plainly (most cells)
+                        out[col] = value
+                        continue
+                    if "state" not in cell:  # a number was read: a large count, an amount, or written otherwise
+                        if type(value) is int and value >= 1000 and cell["raw"] == str(value):
                             out[col] = value
-                            if cell["raw"] != (_CANONICAL[value] if value < 1000 else str(value)):
-                                attention((table, row_id, col, cell))
-                        elif type(value) is not int:  # an amount: the unit rules look at each
-                            out[col] = value
-                            attention((table, row_id, col, cell))
-                        else:
+                            continue
+                        if type(value) is int and value < 0:
                             kind = columns[col].kind if col in columns else Kind.COUNT
                             out[col] = value if kind is Kind.SIGNED else None
-                            attention((table, row_id, col, cell))
+                        else:
+                            out[col] = value
+                        attention((table, row_id, col, cell))
                         continue
                     state = cell["state"]
                     if state == "read":  # written out, though the parser leaves it off
@@ -140,7 +145,7 @@ class Report:
         return template_for_year(self.year) if self.year else "2021"
 
     def spec(self, table: str) -> Table:
-        return TEMPLATES[self.template_of(table)].table(table)
+        return self._specs[table]
 
     def cells(self, table: str) -> dict[str, dict[str, Cell]] | None:
         return getattr(self.r.tables, table)  # type: ignore[no-any-return]
@@ -177,8 +182,8 @@ class Report:
         )
 
     def kind(self, table: str, column: str) -> Kind:
-        spec = self.spec(table)
-        return spec.columns[column].kind if column in spec.columns else Kind.COUNT
+        column_spec = self._specs[table].columns.get(column)
+        return Kind.COUNT if column_spec is None else column_spec.kind
 
 
 def number(cell: Cell | None, kind: Kind = Kind.COUNT) -> Number | None:

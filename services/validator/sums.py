@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from operator import itemgetter
 
 from contracts.template import T3_COLUMNS, T3_RESULT_ROWS
 from contracts.verdict import Number, Term
@@ -16,6 +17,16 @@ from services.validator.model import TABLE_EN, TABLE_LABELS, Hit, Report, fmt
 
 _T3_PARTS = tuple(c for c in T3_COLUMNS if c != "total")
 _T4_PARTS = ("upheld", "corrected", "other", "pending")
+_T3_ROW = itemgetter(*T3_COLUMNS)  # a row of table 三's values, in column order
+
+
+def _columns_add_up(values: dict[str, dict[str, Number | None]], total: str, parts: Sequence[str]) -> bool:
+    """True when every column of table 三 is read in full and ``parts`` add up to ``total``: the
+    usual case, told at once (any doubt and the caller looks column by column)."""
+    try:
+        return [sum(col) for col in zip(*(_T3_ROW(values[row]) for row in parts))] == list(_T3_ROW(values[total]))
+    except (KeyError, TypeError):  # a row or a cell absent, or not a number
+        return False
 
 
 def _sum(values: dict[str, dict[str, Number | None]], places: Sequence[tuple[str, str]]) -> Number | None:
@@ -143,6 +154,8 @@ def t3_result_total(r: Report) -> Iterator[Hit]:
     results = T3_RESULT_ROWS[r.template_of("t3")]
     if any(row not in values for row in results) or "total" not in values:
         return  # a missing row: TPL-ROW-MISSING stands instead
+    if _columns_add_up(values, "total", results):
+        return
     result_rows = [values[row] for row in results]
     for col in T3_COLUMNS:
         if _differs(values["total"].get(col), [vals.get(col) for vals in result_rows]):
