@@ -49,12 +49,12 @@ def parse(
 def build(doc: Document) -> ParsedReport:
     """The report's frame and tables from the lines of a document."""
     lines = doc.lines
-    headings = structure.find_headings(lines)
+    headings = structure.find_headings(doc)
     first = headings[0].pos if headings else len(lines)
     title, title_line = structure.find_title(lines, first)
     signer, signed_on = structure.signature(lines)
     sources = structure.find_sources(lines, title, first, signer)
-    years = structure.find_years(lines, title, first)
+    years = structure.find_years(doc, title, first)
     spans = _regions(lines, headings)
     t2 = read_table("t2", lines[spans["t2"][0] : spans["t2"][1]]) if "t2" in spans else TableRead()
     t3 = read_table("t3", lines[spans["t3"][0] : spans["t3"][1]]) if "t3" in spans else TableRead()
@@ -79,7 +79,7 @@ def build(doc: Document) -> ParsedReport:
             title=title,
             title_line=title_line,
             signed_on=signed_on,
-            sections=structure.sections(lines, headings),
+            sections=structure.sections(doc, headings),
             # the cells are built in their final shape by the table readers: not validated again
             tables=Tables.model_construct(
                 t2=t2.cells if t2.found else None,

@@ -12,17 +12,14 @@ time it is read (``Line.text``), and an ASCII line (most table rows) not at all.
 from __future__ import annotations
 
 import re
-import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 from contracts.report import Format
-from contracts.template import MATCH_TABLE
+from contracts.template import MATCH_TABLE, nfkc
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
-
-
-def nfkc(text: str) -> str:
-    return text if text.isascii() else unicodedata.normalize("NFKC", text)
 
 
 _FOLDED: dict[str, str] = {}
@@ -92,6 +89,42 @@ class Document:
     format: Format
     lines: list[Line] = field(default_factory=list)
     encoding: str | None = None
+    grid_rows: int = 0  # lines that are rows of real tables
+    _joined: tuple[str, list[int], bool] | None = None
+
+    def _text(self) -> tuple[str, list[int], bool]:
+        """The raw lines joined by newlines; where each line starts in that text; whether every
+        line is a text line without a newline of its own (so that the text splits back into them)."""
+        if self._joined is None:
+            raws = [ln.raw for ln in self.lines]
+            starts = list(accumulate(map((1).__add__, map(len, raws)), initial=0))  # each line and its newline
+            text = "\n".join(raws)
+            self._joined = (text, starts, self.grid_rows == 0 and text.count("\n") == len(raws) - 1)
+        return self._joined
+
+    def lines_with(self, *words: str) -> list[int]:
+        """The positions of the lines whose raw text holds one of ``words``, in order.
+
+        Found by ``str.find`` in the document's text, which is many times quicker than looking
+        at each line in turn: most lines hold none of the words looked for.
+        """
+        text, starts, _ = self._text()
+        found: set[int] = set()
+        for word in words:
+            i = text.find(word)
+            while i >= 0:
+                k = bisect_right(starts, i) - 1
+                found.add(k)
+                i = text.find(word, starts[k + 1])  # on from the next line
+        return sorted(found)
+
+    def prose(self, start: int, end: int) -> str:
+        """The text lines from ``start`` to ``end`` (not the rows of real tables), stripped, one
+        per line."""
+        text, starts, flat = self._text()
+        if flat:  # split the document's text at once
+            return "\n".join(filter(None, map(str.strip, text[starts[start] : starts[end]].split("\n"))))
+        return "\n".join(s for ln in self.lines[start:end] if ln.grid is None and (s := ln.raw.strip()))
 
     def add_text(self, raw: str, no: int | None = None) -> None:
         if "[" in raw or "{" in raw or "<" in raw:
@@ -102,3 +135,4 @@ class Document:
         cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
         no = no if no is not None else len(self.lines) + 1
         self.lines.append(Line(no, "\t".join(cells), cells, grid))
+        self.grid_rows += 1

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from contracts.report import SectionRead, Sources, YearSources
 from contracts.template import SECTIONS, SectionId, match_form
-from services.parser.document import Line
+from services.parser.document import Document, Line
 
 _HEADING_NUMBER = re.compile(
     r"^(?P<n>[一二三四五六七八九十]{1,2}[、.,]?|[(][一二三四五六七八九十]{1,2}[)]|\d{1,2}[、.,](?!\d)|[(]\d{1,2}[)]|第[一二三四五六]部分)?"
@@ -42,16 +42,13 @@ class Heading:
     pos: int  # position in the document's list of lines
 
 
-def find_headings(lines: Sequence[Line]) -> list[Heading]:
+def find_headings(doc: Document) -> list[Heading]:
     """The section headings, in document order; a heading repeated before the text is dropped."""
     found: dict[SectionId, Heading] = {}
-    for pos, line in enumerate(lines):
-        raw = line.raw
-        if raw.isascii() or len(raw) > 60:  # isascii is a flag on the string: value lines cost nothing
-            continue
-        if not ("情况" in raw or "事项" in raw or "问题" in raw or "改进" in raw):
-            continue
-        if line.grid is not None:
+    lines = doc.lines
+    for pos in doc.lines_with("情况", "事项", "问题", "改进"):  # every heading holds one of these
+        line = lines[pos]
+        if len(line.raw) > 60 or line.grid is not None:
             continue
         text = line.text
         if len(text) > 40:
@@ -71,12 +68,12 @@ def find_headings(lines: Sequence[Line]) -> list[Heading]:
     return sorted(found.values(), key=lambda h: h.pos)
 
 
-def sections(lines: Sequence[Line], headings: list[Heading]) -> dict[SectionId, SectionRead]:
+def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionRead]:
     out: dict[SectionId, SectionRead] = {}
     for k, h in enumerate(headings):
-        end = headings[k + 1].pos if k + 1 < len(headings) else len(lines)
-        body = [s for ln in lines[h.pos + 1 : end] if ln.grid is None and (s := ln.raw.strip())]
-        out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text="\n".join(body), line=h.line.no)
+        end = headings[k + 1].pos if k + 1 < len(headings) else len(doc.lines)
+        text = doc.prose(h.pos + 1, end)
+        out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text=text, line=h.line.no)
     return out
 
 
@@ -178,7 +175,8 @@ def _cn_small(text: str) -> int:
     return _CN_DIGITS[text]
 
 
-def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> YearSources:
+def find_years(doc: Document, title: str | None, first_heading: int) -> YearSources:
+    lines = doc.lines
     title_year = None
     if title and (m := _YEAR.search(match_form(title))):
         title_year = int(m.group(1))
@@ -190,9 +188,8 @@ def find_years(lines: Sequence[Line], title: str | None, first_heading: int) -> 
         if text_year is None and (m := _YEAR_FULL.search(form)):
             text_year = int(m.group(1))
     if period_year is None:
-        for ln in lines:
-            raw = ln.raw
-            if not raw.isascii() and ("31日" in raw or "３１日" in raw) and (m := _PERIOD.search(ln.form)):
+        for pos in doc.lines_with("31日", "３１日"):
+            if m := _PERIOD.search(lines[pos].form):
                 period_year = int(m.group(1))
                 break
     return YearSources(title=title_year, text=text_year, period=period_year)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from services.parser.document import Document, GridRow
+from services.parser.document import Document, GridRow, Line
 from services.parser.errors import Reason, UnreadableUpload
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -60,9 +60,12 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
     doc = Document("markdown" if markdown else "text", encoding=encoding)
     raws = text.splitlines()
     if not markdown:
-        for no, raw in enumerate(raws, 1):
-            if raw and not raw.isspace():  # blank lines carry nothing; line numbers stay true
-                doc.add_text(raw, no)
+        if "[" in text or "{" in text or "<" in text:  # converters' artefacts may stand on some lines
+            for no, raw in enumerate(raws, 1):
+                if raw and not raw.isspace():  # blank lines carry nothing; line numbers stay true
+                    doc.add_text(raw, no)
+        else:
+            doc.lines = [Line(no, raw) for no, raw in enumerate(raws, 1) if raw and not raw.isspace()]
         return doc
     table = 0
     in_pipe = False
