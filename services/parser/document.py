@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import accumulate
+from operator import attrgetter
 from dataclasses import dataclass, field
 
 from contracts.report import Format
@@ -84,23 +85,25 @@ class Line:
         return self._form
 
 
+_RAW = attrgetter("raw")
+
+
 @dataclass(slots=True)
 class Document:
     format: Format
     lines: list[Line] = field(default_factory=list)
     encoding: str | None = None
     grid_rows: int = 0  # lines that are rows of real tables
-    _joined: tuple[str, list[int], bool] | None = None
+    _raws: list[str] | None = None
+    _text: str = ""
+    _starts: list[int] | None = None
 
-    def _text(self) -> tuple[str, list[int], bool]:
-        """The raw lines joined by newlines; where each line starts in that text; whether every
-        line is a text line without a newline of its own (so that the text splits back into them)."""
-        if self._joined is None:
-            raws = [ln.raw for ln in self.lines]
-            starts = list(accumulate(map((1).__add__, map(len, raws)), initial=0))  # each line and its newline
-            text = "\n".join(raws)
-            self._joined = (text, starts, self.grid_rows == 0 and text.count("\n") == len(raws) - 1)
-        return self._joined
+    def raws(self) -> list[str]:
+        """The raw text of every line (made once, after the document is read)."""
+        if self._raws is None:
+            self._raws = list(map(_RAW, self.lines))
+            self._text = "\n".join(self._raws)
+        return self._raws
 
     def lines_with(self, *words: str) -> list[int]:
         """The positions of the lines whose raw text holds one of ``words``, in order.
@@ -108,8 +111,25 @@ class Document:
         Found by ``str.find`` in the document's text, which is many times quicker than looking
         at each line in turn: most lines hold none of the words looked for.
         """
-        text, starts, _ = self._text()
+        raws = self.raws()
+        text = self._text
         found: set[int] = set()
+        if text.count("\n") == len(raws) - 1:  # no line holds a newline: a place's line is the newlines before it
+            places = []
+            for word in words:
+                i = text.find(word)
+                while i >= 0:
+                    places.append(i)
+                    i = text.find(word, i + 1)
+            k = at = 0
+            for i in sorted(places):
+                k += text.count("\n", at, i)
+                at = i
+                found.add(k)
+            return sorted(found)
+        if self._starts is None:  # a table cell holds a newline: find the line by where lines start
+            self._starts = list(accumulate(map((1).__add__, map(len, raws)), initial=0))  # a line and its newline
+        starts = self._starts
         for word in words:
             i = text.find(word)
             while i >= 0:
@@ -121,9 +141,8 @@ class Document:
     def prose(self, start: int, end: int) -> str:
         """The text lines from ``start`` to ``end`` (not the rows of real tables), stripped, one
         per line."""
-        text, starts, flat = self._text()
-        if flat:  # split the document's text at once
-            return "\n".join(filter(None, map(str.strip, text[starts[start] : starts[end]].split("\n"))))
+        if self.grid_rows == 0:
+            return "\n".join(filter(None, map(str.strip, self.raws()[start:end])))
         return "\n".join(s for ln in self.lines[start:end] if ln.grid is None and (s := ln.raw.strip()))
 
     def add_text(self, raw: str, no: int | None = None) -> None:

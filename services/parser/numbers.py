@@ -13,18 +13,19 @@ NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元|万
 PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "–", "―", "无", "\\", "×", "x", "X"})
 
 
-_VALUES: dict[tuple[str, bool], tuple[int | Decimal | None, str | None]] = {}
+# What number cells read as, by their text: counts (index 0) and amounts (index 1).
+VALUES: tuple[dict[str, tuple[int | Decimal | None, str | None]], ...] = ({}, {})
 
 
 def read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:
     """The value of a number cell: a decimal for an ``amount`` column, else an integer
     (None: a fraction where a count must stand). Remembered, since the same cells recur."""
-    key = (match.string, amount)
-    hit = _VALUES.get(key)
+    values = VALUES[amount]
+    hit = values.get(match.string)
     if hit is None:
-        if len(_VALUES) > 50_000:
-            _VALUES.clear()
-        hit = _VALUES[key] = _read_value(match, amount)
+        if len(values) > 50_000:
+            values.clear()
+        hit = values[match.string] = _read_value(match, amount)
     return hit
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from contracts.report import Cell, GridRef, grid_ref, make_cell
+from contracts.report import Cell, GridRef, make_cell
 from contracts.template import (
     MATCH_TABLE,
     T2_MARKERS,
@@ -26,7 +26,7 @@ from contracts.template import (
     match_form,
 )
 from services.parser.document import Line, fold
-from services.parser.numbers import _VALUES, NUMBER, PLACEHOLDERS, read_value, split_run, t3_row_sum, t4_group_sums
+from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
 
@@ -42,7 +42,7 @@ class Tok(NamedTuple):
     raw: str  # as written
     norm: str  # match form (text) or NFKC (numbers, placeholders)
     line: int
-    at: tuple[int, int, int, int | None] | None  # table, row, column, page
+    at: GridRef | None  # where the cell stands in a real table
     num: re.Match[str] | None = None
 
 
@@ -68,15 +68,39 @@ class TableRead:
     found: bool = False
 
 
+_STRIPPED: dict[str, str] = {}
+
+
 def strip_numbering(form: str) -> str:
-    return _NUMBERING.sub("", form)
+    """A label without its numbering (``（一）``, ``1.`` …); remembered, since labels recur."""
+    hit = _STRIPPED.get(form)
+    if hit is None:
+        hit = _NUMBERING.sub("", form)
+        if len(form) <= 64:
+            if len(_STRIPPED) > 20_000:
+                _STRIPPED.clear()
+            _STRIPPED[form] = hit
+    return hit
 
 
-_KINDS: dict[str, tuple[int, str, re.Match[str] | None]] = {}
+Kind_ = tuple[int, str, re.Match[str] | None]  # a token's kind, match form and number match
+_EMPTY: Kind_ = (EMPTY, "", None)
+_RELINE: Kind_ = (-1, "", None)  # NFKC makes a space inside this word: read the whole line in NFKC
+_KINDS: dict[str, Kind_] = {}  # by a word's NFKC form
+_WORDS: dict[str, Kind_] = {}  # by a word of a text line as written
+_CELLS: dict[str, Kind_] = {}  # by a cell of a real table as written
 
 
-def _classify(norm: str) -> tuple[int, str, re.Match[str] | None]:
-    """What a word is (text, number, placeholder); remembered, since cells repeat a lot."""
+def _remember(cache: dict[str, Kind_], key: str, hit: Kind_) -> Kind_:
+    if len(key) <= 32:
+        if len(cache) > 50_000:
+            cache.clear()
+        cache[key] = hit
+    return hit
+
+
+def _classify(norm: str) -> Kind_:
+    """What a word is (text, number, placeholder), from its NFKC form."""
     hit = _KINDS.get(norm)
     if hit is None:
         m = NUMBER.fullmatch(norm)
@@ -86,18 +110,27 @@ def _classify(norm: str) -> tuple[int, str, re.Match[str] | None]:
             hit = (BLANK, norm, None)
         else:
             hit = (TEXT, norm.translate(MATCH_TABLE), None)
-        if len(norm) <= 32:
-            if len(_KINDS) > 50_000:
-                _KINDS.clear()
-            _KINDS[norm] = hit
+        _remember(_KINDS, norm, hit)
     return hit
 
 
-def _token(raw: str, norm: str, line: int, at: tuple[int, int, int, int | None] | None) -> Tok:
+def _word(word: str) -> Kind_:
+    """A word of a text line (no white space in it): NFKC'd unless it is ASCII."""
+    norm = word if word.isascii() else fold(word)
+    return _remember(_WORDS, word, _RELINE if not norm or " " in norm else _classify(norm))
+
+
+def _grid_cell(cell: str) -> Kind_:
+    """A cell of a real table: NFKC'd, its white space taken out."""
+    norm = fold(cell).replace(" ", "")
+    return _remember(_CELLS, cell, _classify(norm) if norm else _EMPTY)
+
+
+def _token(raw: str, norm: str, line: int, at: GridRef | None) -> Tok:
     """One token; ``norm`` is ``raw`` in NFKC with no outer white space."""
     if not norm:
         return _new_tok(Tok, (EMPTY, "", "", line, at, None))
-    kind, form, m = _KINDS.get(norm) or _classify(norm)
+    kind, form, m = _classify(norm)
     return _new_tok(Tok, (kind, raw, form, line, at, m))
 
 
@@ -107,39 +140,33 @@ MAX_TOKENS = 20_000  # a real table has a few hundred; what lies beyond is no ta
 def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
     """Tokens of the lines; ``None`` closes each row of a real table."""
     out: list[Tok | None] = []
+    append = out.append
+    words, cells = _WORDS.get, _CELLS.get
     for line in lines:
         if len(out) > MAX_TOKENS:
             break
         g = line.grid
+        no = line.no
         if g is None:
-            raw = line.raw
-            words = raw.split()  # tabs and spaces (no-break and ideographic too) separate cells in text
-            # the common table line: ASCII words (between any spaces), no NFKC, classified inline
-            if raw.isascii() or all(map(str.isascii, words)):
-                no = line.no
-                for word in words:
-                    kind, form, m = _KINDS.get(word) or _classify(word)
-                    out.append(_new_tok(Tok, (kind, word, form, no, None, m)))
-                continue
-            # A label with its values (``1.本机关不掌握相关政府信息 0 0 0``): NFKC word by word, the
-            # ASCII ones (the values) left as they are.
-            no, mark = line.no, len(out)
-            for word in words:
-                if word.isascii():
-                    kind, form, m = _KINDS.get(word) or _classify(word)
-                    out.append(_new_tok(Tok, (kind, word, form, no, None, m)))
-                    continue
-                nword = fold(word)
-                if not nword or " " in nword:  # NFKC made a space: the whole line's NFKC words
+            # tabs and spaces (no-break and ideographic too) separate cells in text
+            mark = len(out)
+            for word in line.raw.split():
+                kind, form, m = words(word) or _word(word)
+                if kind < 0:  # NFKC made a space inside a word: the whole line's NFKC words
                     del out[mark:]
                     out.extend(_token(w, w, no, None) for w in line.text.split())
                     break
-                out.append(_token(word, nword, no, None))
+                append(_new_tok(Tok, (kind, word, form, no, None, m)))
             continue
         assert line.cells is not None
+        table, row, page = g.table, g.row, g.page
         for col, cell in zip(g.cols, line.cells, strict=True):
-            out.append(_token(cell, fold(cell).replace(" ", ""), line.no, (g.table, g.row, col, g.page)))
-        out.append(None)
+            kind, form, m = cells(cell) or _grid_cell(cell)
+            at: GridRef = {"table": table, "row": row, "col": col}
+            if page is not None:
+                at["page"] = page
+            append(_new_tok(Tok, (kind, cell if kind != EMPTY else "", form, no, at, m)))
+        append(None)
     return out
 
 
@@ -232,20 +259,14 @@ _MATCHERS = {
 }
 
 
-def _at(tok: Tok) -> GridRef | None:
-    """The token's place in its real table, if it stands in one."""
-    return None if tok.at is None else grid_ref(*tok.at)
-
-
 def _cell(tok: Tok, amount: bool) -> Cell:
-    at = None if tok.at is None else _at(tok)
     if tok.kind == NUM:
         assert tok.num is not None
-        value, unit = _VALUES.get((tok.norm, amount)) or read_value(tok.num, amount)
-        return make_cell(tok.raw, value, tok.line, at, "read" if value is not None else "unread", unit)
+        value, unit = VALUES[amount].get(tok.norm) or read_value(tok.num, amount)
+        return make_cell(tok.raw, value, tok.line, tok.at, "read" if value is not None else "unread", unit)
     if tok.kind == TEXT:
-        return make_cell(tok.raw, None, tok.line, at, "unread")
-    return make_cell(tok.raw or None, None, tok.line, at, "blank")
+        return make_cell(tok.raw, None, tok.line, tok.at, "unread")
+    return make_cell(tok.raw or None, None, tok.line, tok.at, "blank")
 
 
 def _loose(tok: Tok) -> Cell:
@@ -311,16 +332,14 @@ def _fill(
         for c, t in zip(row.columns, placed, strict=True):
             if t.kind == NUM:  # the common case, inline: ~200 a report
                 amount = amounts[c]
-                value, unit = _VALUES.get((t.norm, amount)) or read_value(t.num, amount)  # type: ignore[arg-type]
+                value, unit = VALUES[amount].get(t.norm) or read_value(t.num, amount)  # type: ignore[arg-type]
                 if value is not None and unit is None:
                     cell: Cell = {"raw": t.raw, "value": value, "line": t.line}
                     if t.at is not None:
-                        cell["at"] = grid_ref(*t.at)
+                        cell["at"] = t.at
                     cells[c] = cell
-                else:
-                    cells[c] = make_cell(t.raw, value, t.line, _at(t), "read" if value is not None else "unread", unit)
-            else:
-                cells[c] = _cell(t, amounts[c])
+                    continue
+            cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
@@ -395,7 +414,7 @@ def read_table(table: str, lines: Sequence[Line]) -> TableRead:
                 )
             continue
         head = rr.label[-1] if rr.label else rr.values[0]
-        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, _at(head))
+        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, head.at)
     return read
 
 
@@ -412,7 +431,7 @@ def _fill_t4(read: TableRead, whole: list[Tok], note: str | None = None) -> None
     """The fifteen cells in order: review, litigation_direct, litigation_after_review."""
     for k, row in enumerate(_T4.rows):
         group = whole[5 * k : 5 * k + 5]
-        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0].line, _at(group[0]))
+        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0].line, group[0].at)
         if note:
             read.rows[row.id]["note"] = note
 
@@ -435,7 +454,7 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
         hit = _MATCHERS["t4"].match(rr.label)
         group = place(rr.values, 5, rr.grid)
         if hit and group is not None and hit[0] not in read.cells:
-            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0].line, _at(group[0]))
+            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0].line, group[0].at)
             continue
         leftovers.extend(v for v in rr.values if v.kind != EMPTY)
     if leftovers and not read.cells:
