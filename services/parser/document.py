@@ -151,7 +151,11 @@ class Document:
         self.lines.append(Line(no if no is not None else len(self.lines) + 1, raw))
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
-        cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
+        row = "".join(cells)
+        if "[" in row or "{" in row or "<" in row:
+            cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
+        else:
+            cells = list(map(str.strip, cells))
         no = no if no is not None else len(self.lines) + 1
         self.lines.append(Line(no, "\t".join(cells), cells, grid))
         self.grid_rows += 1

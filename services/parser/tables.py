@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 from contracts.report import Cell, GridRef, make_cell
 from contracts.template import (
@@ -35,18 +35,12 @@ _NUMBERING = re.compile(
 )
 
 
-class Tok(NamedTuple):
-    """One word of a text line, or one cell of a real table."""
-
-    kind: int  # TEXT, NUM, BLANK or EMPTY
-    raw: str  # as written
-    norm: str  # match form (text) or NFKC (numbers, placeholders)
-    line: int
-    at: GridRef | None  # where the cell stands in a real table
-    num: re.Match[str] | None = None
-
-
-_new_tok = tuple.__new__  # a few hundred tokens a report: skip NamedTuple's Python-level __new__
+# A token is one word of a text line, or one cell of a real table, as a plain tuple (a report
+# has a few hundred; a tuple costs a third of a class instance to make and to read):
+#   (kind: TEXT, NUM, BLANK or EMPTY; raw: as written; norm: match form (text) or NFKC
+#    (numbers, placeholders); line; at: where the cell stands in a real table; num: the number's match)
+Tok = tuple[int, str, str, int, GridRef | None, re.Match[str] | None]
+KIND, RAW, NORM, LINE, AT, NUM_MATCH = range(6)
 
 
 @dataclass(slots=True)
@@ -120,79 +114,98 @@ def _word(word: str) -> Kind_:
     return _remember(_WORDS, word, _RELINE if not norm or " " in norm else _classify(norm))
 
 
+def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ...]:
+    """The words of a text line, split at white space (tabs and spaces, no-break and ideographic
+    too): (kind, word as written, match form, number match) each. Remembered: table lines recur
+    (a cell a line, a label with its values)."""
+    words = raw.split()
+    kinds = [_WORDS.get(w) or _word(w) for w in words]
+    if _RELINE in kinds:  # NFKC made a space inside a word: the whole line's NFKC words
+        words = fold(raw).split()
+        kinds = [_classify(w) for w in words]
+    found = tuple((kind, word, form, m) for word, (kind, form, m) in zip(words, kinds, strict=True))
+    if len(raw) <= 64:
+        if len(_TEXT_LINES) > 50_000:
+            _TEXT_LINES.clear()
+        _TEXT_LINES[raw] = found
+    return found
+
+
+_TEXT_LINES: dict[str, tuple[tuple[int, str, str, re.Match[str] | None], ...]] = {}
+
+
 def _grid_cell(cell: str) -> Kind_:
     """A cell of a real table: NFKC'd, its white space taken out."""
     norm = fold(cell).replace(" ", "")
     return _remember(_CELLS, cell, _classify(norm) if norm else _EMPTY)
 
 
-def _token(raw: str, norm: str, line: int, at: GridRef | None) -> Tok:
-    """One token; ``norm`` is ``raw`` in NFKC with no outer white space."""
-    if not norm:
-        return _new_tok(Tok, (EMPTY, "", "", line, at, None))
-    kind, form, m = _classify(norm)
-    return _new_tok(Tok, (kind, raw, form, line, at, m))
-
-
 MAX_TOKENS = 20_000  # a real table has a few hundred; what lies beyond is no table
 
 
-def tokenize(lines: Iterable[Line]) -> list[Tok | None]:
-    """Tokens of the lines; ``None`` closes each row of a real table."""
-    out: list[Tok | None] = []
-    append = out.append
-    words, cells = _WORDS.get, _CELLS.get
+@dataclass(slots=True)
+class Region:
+    """A table's region read into rows: the text before a run of values, and the values."""
+
+    rows: list[RawRow]
+    text: str  # its text words in matching form, run together (where a template's markers are looked for)
+
+
+def read_region(lines: Iterable[Line]) -> Region:
+    """Tokens of the lines, grouped into rows as they come (one pass: this runs for every word
+    of every table, so the grouping is written out for text words and for table cells alike
+    rather than called). A text line is split at white space (tabs and spaces, no-break and
+    ideographic too); a row of a real table gives its cells, and closes the row."""
+    rows: list[RawRow] = []
+    texts: list[str] = []
+    label: list[Tok] = []
+    values: list[Tok] = []
+    count = 0
+    text_lines, cells = _TEXT_LINES.get, _CELLS.get
     for line in lines:
-        if len(out) > MAX_TOKENS:
+        if count > MAX_TOKENS:
             break
         g = line.grid
         no = line.no
         if g is None:
-            # tabs and spaces (no-break and ideographic too) separate cells in text
-            mark = len(out)
-            for word in line.raw.split():
-                kind, form, m = words(word) or _word(word)
-                if kind < 0:  # NFKC made a space inside a word: the whole line's NFKC words
-                    del out[mark:]
-                    out.extend(_token(w, w, no, None) for w in line.text.split())
-                    break
-                append(_new_tok(Tok, (kind, word, form, no, None, m)))
+            raw_line = line.raw
+            found = text_lines(raw_line) or _text_line(raw_line)
+            count += len(found)
+            for kind, raw, form, m in found:
+                if kind == TEXT:
+                    texts.append(form)
+                    if values:
+                        rows.append(RawRow(label, values, False))
+                        label, values = [], []
+                    label.append((kind, raw, form, no, None, m))
+                else:  # a number or a placeholder (a word is never empty)
+                    values.append((kind, raw, form, no, None, m))
             continue
         assert line.cells is not None
         table, row, page = g.table, g.row, g.page
+        count += len(line.cells) + 1
         for col, cell in zip(g.cols, line.cells, strict=True):
             kind, form, m = cells(cell) or _grid_cell(cell)
             at: GridRef = {"table": table, "row": row, "col": col}
             if page is not None:
                 at["page"] = page
-            append(_new_tok(Tok, (kind, cell if kind != EMPTY else "", form, no, at, m)))
-        append(None)
-    return out
-
-
-def collect(tokens: Sequence[Tok | None]) -> list[RawRow]:
-    """Group tokens into rows: the text before a run of values, and the values."""
-    rows: list[RawRow] = []
-    label: list[Tok] = []
-    values: list[Tok] = []
-    for tok in tokens:
-        if tok is None:
-            if values:
-                rows.append(RawRow(label, values, True))
-            label, values = [], []
-        elif tok.kind == TEXT:
-            if values:
-                rows.append(RawRow(label, values, tok.at is not None))
-                label, values = [], []
-            label.append(tok)
-        elif tok.kind == EMPTY:
-            if label or values:
-                values.append(tok)
-        else:
-            values.append(tok)
+            if kind == TEXT:
+                texts.append(form)
+                if values:
+                    rows.append(RawRow(label, values, True))
+                    label, values = [], []
+                label.append((kind, cell, form, no, at, m))
+            elif kind == EMPTY:
+                if label or values:
+                    values.append((EMPTY, "", "", no, at, None))
+            else:
+                values.append((kind, cell, form, no, at, m))
+        if values:  # the end of a table row closes the row
+            rows.append(RawRow(label, values, True))
+        label, values = [], []
     if values:
-        rows.append(RawRow(label, values, values[0].at is not None))
-    return rows
+        rows.append(RawRow(label, values, values[0][AT] is not None))
+    return Region(rows, "".join(texts))
 
 
 class Matcher:
@@ -217,10 +230,10 @@ class Matcher:
     def match(self, label: Sequence[Tok]) -> tuple[str, str] | None:
         """(row id, the label's words that name it, as written), or None."""
         if label:
-            rid = self.whole.get(strip_numbering(label[-1].norm))
+            rid = self.whole.get(strip_numbering(label[-1][NORM]))
             if rid is not None:
-                return rid, label[-1].raw
-        forms = [t.norm for t in label]
+                return rid, label[-1][RAW]
+        forms = [t[NORM] for t in label]
         starts, pos = [], 0
         for f in forms:
             starts.append(pos)
@@ -229,7 +242,7 @@ class Matcher:
         for k in range(max(0, len(forms) - 6), len(forms) - 1):  # a short label spaced out: “规 章”
             rid = self.exact.get(strip_numbering("".join(forms[k:])))
             if rid is not None:
-                return rid, "".join(t.raw for t in label[k:])
+                return rid, "".join(t[RAW] for t in label[k:])
         best: tuple[int, int, int, str] | None = None  # end, key length, start, row id
         for key, rid in self.long:
             i = text.rfind(key)
@@ -248,7 +261,7 @@ class Matcher:
         if best is None:
             return None
         end, _, start, rid = best
-        words = [t.raw for t, s, f in zip(label, starts, forms, strict=True) if s < end and s + len(f) > start]
+        words = [t[RAW] for t, s, f in zip(label, starts, forms, strict=True) if s < end and s + len(f) > start]
         return rid, "".join(words)
 
 
@@ -260,17 +273,19 @@ _MATCHERS = {
 
 
 def _cell(tok: Tok, amount: bool) -> Cell:
-    if tok.kind == NUM:
-        assert tok.num is not None
-        value, unit = VALUES[amount].get(tok.norm) or read_value(tok.num, amount)
-        return make_cell(tok.raw, value, tok.line, tok.at, "read" if value is not None else "unread", unit)
-    if tok.kind == TEXT:
-        return make_cell(tok.raw, None, tok.line, tok.at, "unread")
-    return make_cell(tok.raw or None, None, tok.line, tok.at, "blank")
+    kind, raw, norm, line, at, num = tok
+    if kind == NUM:
+        assert num is not None
+        value, unit = VALUES[amount].get(norm) or read_value(num, amount)
+        return make_cell(raw, value, line, at, "read" if value is not None else "unread", unit)
+    if kind == TEXT:
+        return make_cell(raw, None, line, at, "unread")
+    return make_cell(raw or None, None, line, at, "blank")
 
 
 def _loose(tok: Tok) -> Cell:
-    return _cell(tok, tok.num is not None and tok.num.group(3) is not None)
+    num = tok[NUM_MATCH]
+    return _cell(tok, num is not None and num.group(3) is not None)
 
 
 def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
@@ -279,31 +294,32 @@ def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
         return values
     if not grid:
         return None
-    filled = [v for v in values if v.kind != EMPTY]
+    filled = [v for v in values if v[KIND] != EMPTY]
     if len(filled) == n:
         return filled
     extra = len(values) - n
     if extra > 0:
-        if all(v.kind == EMPTY for v in values[:extra]):
+        if all(v[KIND] == EMPTY for v in values[:extra]):
             return values[extra:]
-        if all(v.kind == EMPTY for v in values[n:]):
+        if all(v[KIND] == EMPTY for v in values[n:]):
             return values[:n]
     return None
 
 
 def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
-    if table == "t2" or any(v.kind != NUM or not v.norm.isdigit() for v in values):
+    if table == "t2" or any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
         return None
     check = t3_row_sum if table == "t3" else t4_group_sums
-    pieces = split_run([v.norm for v in values], n, check)
+    pieces = split_run([v[NORM] for v in values], n, check)
     if pieces is None:
         return None
-    out, i = [], 0
+    out: list[Tok] = []
+    i = 0
     for v in values:  # each piece keeps the line of the run it came from
         taken = 0
-        while i < len(pieces) and taken < len(v.norm):
+        while i < len(pieces) and taken < len(v[NORM]):
             p = pieces[i]
-            out.append(Tok(NUM, p, p, v.line, v.at, NUMBER.fullmatch(p)))
+            out.append((NUM, p, p, v[LINE], v[AT], NUMBER.fullmatch(p)))
             taken += len(p)
             i += 1
     return out
@@ -326,24 +342,25 @@ def _fill(
     if placed is None:
         placed = _try_split(values, n, table)
         if placed is not None:
-            note = "digits written together (" + " ".join(v.raw for v in values) + ") split by the table's sums"
+            note = "digits written together (" + " ".join(v[RAW] for v in values) + ") split by the table's sums"
     if placed is not None:
         cells: dict[str, Cell] = {}
         for c, t in zip(row.columns, placed, strict=True):
-            if t.kind == NUM:  # the common case, inline: ~200 a report
+            kind, raw, norm, line_no, at_, num = t
+            if kind == NUM:  # the common case, inline: ~200 a report
                 amount = amounts[c]
-                value, unit = VALUES[amount].get(t.norm) or read_value(t.num, amount)  # type: ignore[arg-type]
+                value, unit = VALUES[amount].get(norm) or read_value(num, amount)  # type: ignore[arg-type]
                 if value is not None and unit is None:
-                    cell: Cell = {"raw": t.raw, "value": value, "line": t.line}
-                    if t.at is not None:
-                        cell["at"] = t.at
+                    cell: Cell = {"raw": raw, "value": value, "line": line_no}
+                    if at_ is not None:
+                        cell["at"] = at_
                     cells[c] = cell
                     continue
             cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
         read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
         return
-    kept = [_loose(v) for v in values if v.kind != EMPTY]
+    kept = [_loose(v) for v in values if v[KIND] != EMPTY]
     read.cells[row.id] = {c: make_cell(None, None, line, state="missing") for c in row.columns}
     read.rows[row.id] = {
         "label": label,
@@ -360,21 +377,20 @@ def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, s
     out: list[tuple[RawRow, str | None, str]] = []
     for rr in rows:
         hit = matcher.match(rr.label)
-        out.append((rr, hit[0], hit[1]) if hit else (rr, None, "".join(t.raw for t in rr.label)))
+        out.append((rr, hit[0], hit[1]) if hit else (rr, None, "".join(t[RAW] for t in rr.label)))
     return out
 
 
 _T2_MARKS = {tid: tuple(match_form(m) for m in marks) for tid, marks in T2_MARKERS.items()}
 
 
-def _t2_template(tokens: Sequence[Tok | None], resolved: list[tuple[RawRow, str | None, str]]) -> TemplateId | None:
-    text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
+def _t2_template(text: str, resolved: list[tuple[RawRow, str | None, str]]) -> TemplateId | None:
     score = {tid: sum(m in text for m in marks) for tid, marks in _T2_MARKS.items()}
     if score["2019"] != score["2021"]:
         return "2019" if score["2019"] > score["2021"] else "2021"
     for rr, rid, _ in resolved:
         if rid in ("licensing", "punishment", "coercion"):
-            filled = [v for v in rr.values if v.kind != EMPTY]
+            filled = [v for v in rr.values if v[KIND] != EMPTY]
             if len(filled) == 3:
                 return "2019"
             if len(filled) == 1:
@@ -384,15 +400,15 @@ def _t2_template(tokens: Sequence[Tok | None], resolved: list[tuple[RawRow, str 
 
 def read_table(table: str, lines: Sequence[Line]) -> TableRead:
     """Read table ``t2`` or ``t3`` from the lines of its region."""
-    tokens = tokenize(lines)
-    resolved = _resolve(collect(tokens), table)
+    region = read_region(lines)
+    resolved = _resolve(region.rows, table)
     read = TableRead()
     ids = [rid for _, rid, _ in resolved if rid is not None]
     if not ids:
         return read
     read.found = True
     if table == "t2":
-        read.template = _t2_template(tokens, resolved)
+        read.template = _t2_template(region.text, resolved)
     else:
         read.template = "2021" if any(r.startswith("other.") for r in ids) else ("2019" if "other" in ids else None)
     spec = TEMPLATES[read.template or "2019"].table(table)
@@ -403,18 +419,18 @@ def read_table(table: str, lines: Sequence[Line]) -> TableRead:
     for i, (rr, rid, label) in enumerate(resolved):
         row = spec_rows.get(rid) if rid else None
         if row is None or (rid in read.cells and not _better(rr, row, read.rows[rid])):
-            if first <= i <= last and any(v.kind == NUM for v in rr.values):
+            if first <= i <= last and any(v[KIND] == NUM for v in rr.values):
                 read.extra.append(
                     {
                         "table": table,
                         "label": label,
-                        "line": rr.values[0].line,
-                        "cells": [_loose(v) for v in rr.values if v.kind != EMPTY],
+                        "line": rr.values[0][LINE],
+                        "cells": [_loose(v) for v in rr.values if v[KIND] != EMPTY],
                     }
                 )
             continue
         head = rr.label[-1] if rr.label else rr.values[0]
-        _fill(read, table, row, kinds, rr.values, rr.grid, label, head.line, head.at)
+        _fill(read, table, row, kinds, rr.values, rr.grid, label, head[LINE], head[AT])
     return read
 
 
@@ -431,18 +447,17 @@ def _fill_t4(read: TableRead, whole: list[Tok], note: str | None = None) -> None
     """The fifteen cells in order: review, litigation_direct, litigation_after_review."""
     for k, row in enumerate(_T4.rows):
         group = whole[5 * k : 5 * k + 5]
-        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0].line, group[0].at)
+        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0][LINE], group[0][AT])
         if note:
             read.rows[row.id]["note"] = note
 
 
 def read_t4(lines: Sequence[Line]) -> TableRead:
     """Table 四: fifteen cells, usually one run after the headings, sometimes a row per group."""
-    tokens = tokenize(lines)
-    rows = collect(tokens)
+    region = read_region(lines)
+    rows = region.rows
     read = TableRead()
-    text = "".join(t.norm for t in tokens if t is not None and t.kind == TEXT)
-    if not rows and "行政复议" not in text:
+    if not rows and "行政复议" not in region.text:
         return read
     read.found = True
     leftovers: list[Tok] = []
@@ -454,19 +469,19 @@ def read_t4(lines: Sequence[Line]) -> TableRead:
         hit = _MATCHERS["t4"].match(rr.label)
         group = place(rr.values, 5, rr.grid)
         if hit and group is not None and hit[0] not in read.cells:
-            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0].line, group[0].at)
+            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0][LINE], group[0][AT])
             continue
-        leftovers.extend(v for v in rr.values if v.kind != EMPTY)
+        leftovers.extend(v for v in rr.values if v[KIND] != EMPTY)
     if leftovers and not read.cells:
         whole = leftovers if len(leftovers) == 15 else _try_split(leftovers, 15, "t4")
         if whole is not None:
             _fill_t4(read, whole, None if whole is leftovers else "digits written together split by the table's sums")
             return read
         for row in _T4.rows:
-            read.cells[row.id] = {c: make_cell(None, None, leftovers[0].line, state="missing") for c in row.columns}
+            read.cells[row.id] = {c: make_cell(None, None, leftovers[0][LINE], state="missing") for c in row.columns}
             read.rows[row.id] = {
                 "label": row.label,
-                "line": leftovers[0].line,
+                "line": leftovers[0][LINE],
                 "uncertain": True,
                 "unplaced": [_loose(v) for v in leftovers] if row.id == "review" else [],
                 "note": f"{len(leftovers)} values where table 四 has 15 cells",

@@ -170,11 +170,11 @@ def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
 )
 def test_a_text_line_gives_the_tokens_of_its_nfkc_words(raw: str) -> None:
     from services.parser.document import Line, fold
-    from services.parser.tables import tokenize
+    from services.parser.tables import KIND, LINE, NORM, RAW, TEXT, read_region
 
-    tokens = tokenize([Line(7, raw)])
+    tokens = [t for row in read_region([Line(7, raw)]).rows for t in (*row.label, *row.values)]
     folded = fold(raw).split()
-    assert [t.norm for t in tokens if t is not None and t.kind != 0] == [w for w in folded if w.isdigit()]
-    assert len(tokens) == len(folded) and all(t is not None and t.line == 7 for t in tokens)
+    assert [t[NORM] for t in tokens if t[KIND] != TEXT] == [w for w in folded if w.isdigit()]
+    assert len(tokens) == len(folded) and all(t[LINE] == 7 for t in tokens)
     if len(raw.split()) == len(folded):  # each token keeps the word as written
-        assert [t.raw for t in tokens if t is not None] == raw.split()
+        assert [t[RAW] for t in tokens] == raw.split()

@@ -23,10 +23,16 @@ def add_grid(
     (a group label) is repeated on each row it covers, as a reader of the printed table sees it.
     """
     n = len(rows)
-    grid: list[list[tuple[Hashable, str] | None]] = [[] for _ in range(n)]
+    # the slots of the rows that have merged cells or that a merged cell reaches; None: a plain row
+    grid: list[list[tuple[Hashable, str] | None] | None] = [None] * n
     count = 0
     for r, row in enumerate(rows):
         line = grid[r]
+        if line is None:
+            if all(rowspan == 1 and colspan == 1 for _, _, rowspan, colspan in row):
+                count += len(row)
+                continue
+            line = grid[r] = []
         c = 0
         for origin, text, rowspan, colspan in row:
             while c < len(line) and line[c] is not None:
@@ -44,6 +50,8 @@ def add_grid(
             colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
             for dr in range(rowspan):
                 target = grid[r + dr]
+                if target is None:
+                    target = grid[r + dr] = []
                 if len(target) < c + colspan:
                     target.extend([None] * (c + colspan - len(target)))
                 target[c : c + colspan] = [slot] * colspan
@@ -52,14 +60,17 @@ def add_grid(
             if count > MAX_CELLS:
                 return
     for r, line in enumerate(grid):
-        cells: list[str] = []
-        cols: list[int] = []
-        last: Hashable = None
-        for c, slot in enumerate(line):
-            if slot is not None and slot[0] != last:
-                cells.append(slot[1])
-                cols.append(c + 1)
-                last = slot[0]
+        if line is None:  # a plain row: its cells, one a column
+            cells = [text for _, text, _, _ in rows[r]]
+            cols = list(range(1, len(cells) + 1))
+        else:
+            cells, cols = [], []
+            last: Hashable = None
+            for c, slot in enumerate(line):
+                if slot is not None and slot[0] != last:
+                    cells.append(slot[1])
+                    cols.append(c + 1)
+                    last = slot[0]
         if cells:
             no = line_of_row[r] if line_of_row else None
             doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), no)

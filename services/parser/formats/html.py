@@ -83,14 +83,16 @@ class _Reader:
         rows: list[list[tuple[object, str, int, int]]] = []
         lines: list[int | None] = []
         for r, tr in enumerate(_rows(el)):
-            cells: list[tuple[object, str, int, int]] = []
-            for k, td in enumerate(tr.iterchildren("td", "th")):
-                rs, cs = td.get("rowspan"), td.get("colspan")
-                text = td.text if len(td) == 0 else "".join(td.itertext())
-                cells.append(
+            cells = [
+                (td.text if len(td) == 0 else "".join(td.itertext()), td.get("rowspan"), td.get("colspan"))
+                for td in tr.iterchildren("td", "th")
+            ]
+            rows.append(
+                [
                     ((r, k), (text or "").strip(), 1 if rs is None else _span(rs), 1 if cs is None else _span(cs))
-                )
-            rows.append(cells)
+                    for k, (text, rs, cs) in enumerate(cells)
+                ]
+            )
             lines.append(tr.sourceline)
         add_grid(self.doc, self.tables, rows, lines)
 
