@@ -6,12 +6,10 @@ upload that cannot be read as a report at all raises ``UnreadableUpload`` with a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from contracts.report import ParsedReport, Tables
 from contracts.template import SectionId
 from services.parser import structure
-from services.parser.document import Document, Line
+from services.parser.document import Document
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.formats import sniff
 from services.parser.limits import Deadline, Limits
@@ -40,25 +38,24 @@ def parse(
         raise UnreadableUpload(Reason.TOO_LARGE, f"{len(data)} bytes, over the limit of {limits.max_bytes}")
     deadline = Deadline(limits.max_seconds)
     doc = sniff.read(data, filename, media_type, limits, deadline)
-    if len(doc.lines) > limits.max_lines:
-        raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(doc.lines)} lines, over {limits.max_lines}")
+    if len(doc) > limits.max_lines:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(doc)} lines, over {limits.max_lines}")
     deadline.check()
     return build(doc)
 
 
 def build(doc: Document) -> ParsedReport:
     """The report's frame and tables from the lines of a document."""
-    lines = doc.lines
     headings = structure.find_headings(doc)
-    first = headings[0].pos if headings else len(lines)
-    title, title_line = structure.find_title(lines, first)
-    signer, signed_on = structure.signature(lines)
-    sources = structure.find_sources(lines, title, first, signer)
+    first = headings[0].pos if headings else len(doc)
+    title, title_line = structure.find_title(doc, first)
+    signer, signed_on = structure.signature(doc)
+    sources = structure.find_sources(doc, title, first, signer)
     years = structure.find_years(doc, title, first)
-    spans = _regions(lines, headings)
-    t2 = read_table("t2", lines[spans["t2"][0] : spans["t2"][1]]) if "t2" in spans else TableRead()
-    t3 = read_table("t3", lines[spans["t3"][0] : spans["t3"][1]]) if "t3" in spans else TableRead()
-    t4 = read_t4(lines[spans["t4"][0] : spans["t4"][1]]) if "t4" in spans else TableRead()
+    spans = _regions(doc, headings)
+    t2 = read_table("t2", doc, *spans["t2"]) if "t2" in spans else TableRead()
+    t3 = read_table("t3", doc, *spans["t3"]) if "t3" in spans else TableRead()
+    t4 = read_t4(doc, *spans["t4"]) if "t4" in spans else TableRead()
     if not headings and not (t2.found or t3.found):
         raise UnreadableUpload(
             Reason.NOT_A_REPORT,
@@ -92,7 +89,7 @@ def build(doc: Document) -> ParsedReport:
     )
 
 
-def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:
+def _regions(doc: Document, headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:
     """Where each table's lines are: its section, or from an anchor line when the heading is missing."""
     by_id = {h.id: h.pos for h in headings}
     starts: dict[str, int] = {}
@@ -101,14 +98,14 @@ def _regions(lines: Sequence[Line], headings: list[structure.Heading]) -> dict[s
             starts[table] = by_id[section] + 1
             continue
         after = max((starts[t] for t in starts), default=0)
-        for pos in range(after, len(lines)):
-            form = lines[pos].form
+        for pos in range(after, len(doc)):
+            form = doc.line(pos).form
             if any(a in form for a in _ANCHORS[table]):
                 starts[table] = pos
                 break
-    bounds = sorted({*(h.pos for h in headings), *starts.values(), len(lines)})
+    bounds = sorted({*(h.pos for h in headings), *starts.values(), len(doc)})
     spans = {}
     for table, start in starts.items():
-        end = next((b for b in bounds if b > start), len(lines))
+        end = next((b for b in bounds if b > start), len(doc))
         spans[table] = (start, end)
     return spans

@@ -1,8 +1,8 @@
 """The one shape every upload is read into before its structure is found.
 
-A document is a list of lines. A text line keeps its tab-separated pieces; a row of a real table
-(HTML, .docx, PDF) is a line whose pieces are its distinct cells, with their grid columns, so
-that the structure reader works the same way on every format.
+A document is a sequence of lines. A text line keeps its tab-separated pieces; a row of a real
+table (HTML, .docx, PDF) is a line whose pieces are its distinct cells, with their grid columns,
+so that the structure reader works the same way on every format.
 
 NFKC over a whole Chinese report costs more than the rest of parsing it, and most of its
 characters are prose the parser only needs at a few places, so a line is normalised the first
@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from itertools import accumulate
-from operator import attrgetter
 from dataclasses import dataclass, field
 
 from contracts.report import Format
@@ -85,25 +84,62 @@ class Line:
         return self._form
 
 
-_RAW = attrgetter("raw")
-
-
 @dataclass(slots=True)
 class Document:
+    """A document's lines, kept as columns.
+
+    A report has some hundreds of lines, most of them only ever looked at as raw text (table
+    cells, values), so a ``Line`` (with its folded forms) is made only for a line read closely
+    (``line``), not for every line: making one costs more than reading a table row's words.
+    """
+
     format: Format
-    lines: list[Line] = field(default_factory=list)
     encoding: str | None = None
-    grid_rows: int = 0  # lines that are rows of real tables
-    _raws: list[str] | None = None
-    _text: str = ""
+    nos: list[int] = field(default_factory=list)  # 1-based line number (text) or block number (HTML, .docx, PDF)
+    raws: list[str] = field(default_factory=list)  # as written, artefacts removed
+    grids: list[GridRow | None] = field(default_factory=list)  # a row of a real table: where it stands
+    cells: list[list[str] | None] = field(default_factory=list)  # ... and its distinct cells, as written
+    grid_rows: int = 0  # how many lines are rows of real tables
+    _views: dict[int, Line] = field(default_factory=dict)
+    _text: str | None = None
     _starts: list[int] | None = None
 
-    def raws(self) -> list[str]:
-        """The raw text of every line (made once, after the document is read)."""
-        if self._raws is None:
-            self._raws = list(map(_RAW, self.lines))
-            self._text = "\n".join(self._raws)
-        return self._raws
+    def __len__(self) -> int:
+        return len(self.raws)
+
+    def line(self, pos: int) -> Line:
+        """The line at ``pos``, to be read closely (its folded forms are worked out once)."""
+        view = self._views.get(pos)
+        if view is None:
+            view = self._views[pos] = Line(self.nos[pos], self.raws[pos], self.cells[pos], self.grids[pos])
+        return view
+
+    def text_lines(self, nos: list[int], raws: list[str]) -> None:
+        """Text lines, all at once (what a plain text upload is)."""
+        self.nos += nos
+        self.raws += raws
+        self.grids += [None] * len(raws)
+        self.cells += [None] * len(raws)
+
+    def add_text(self, raw: str, no: int | None = None) -> None:
+        if "[" in raw or "{" in raw or "<" in raw:
+            raw = strip_artefacts(raw)
+        self.nos.append(no if no is not None else len(self.raws) + 1)
+        self.raws.append(raw)
+        self.grids.append(None)
+        self.cells.append(None)
+
+    def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
+        row = "".join(cells)
+        if "[" in row or "{" in row or "<" in row:
+            cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
+        else:
+            cells = list(map(str.strip, cells))
+        self.nos.append(no if no is not None else len(self.raws) + 1)
+        self.raws.append("\t".join(cells))
+        self.grids.append(grid)
+        self.cells.append(cells)
+        self.grid_rows += 1
 
     def lines_with(self, *words: str) -> list[int]:
         """The positions of the lines whose raw text holds one of ``words``, in order.
@@ -111,7 +147,9 @@ class Document:
         Found by ``str.find`` in the document's text, which is many times quicker than looking
         at each line in turn: most lines hold none of the words looked for.
         """
-        raws = self.raws()
+        raws = self.raws
+        if self._text is None:
+            self._text = "\n".join(raws)
         text = self._text
         found: set[int] = set()
         if text.count("\n") == len(raws) - 1:  # no line holds a newline: a place's line is the newlines before it
@@ -141,21 +179,7 @@ class Document:
     def prose(self, start: int, end: int) -> str:
         """The text lines from ``start`` to ``end`` (not the rows of real tables), stripped, one
         per line."""
-        if self.grid_rows == 0:
-            return "\n".join(filter(None, map(str.strip, self.raws()[start:end])))
-        return "\n".join(s for ln in self.lines[start:end] if ln.grid is None and (s := ln.raw.strip()))
-
-    def add_text(self, raw: str, no: int | None = None) -> None:
-        if "[" in raw or "{" in raw or "<" in raw:
-            raw = strip_artefacts(raw)
-        self.lines.append(Line(no if no is not None else len(self.lines) + 1, raw))
-
-    def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
-        row = "".join(cells)
-        if "[" in row or "{" in row or "<" in row:
-            cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
-        else:
-            cells = list(map(str.strip, cells))
-        no = no if no is not None else len(self.lines) + 1
-        self.lines.append(Line(no, "\t".join(cells), cells, grid))
-        self.grid_rows += 1
+        raws = self.raws[start:end]
+        if self.grid_rows:
+            raws = [raw for raw, grid in zip(raws, self.grids[start:end], strict=True) if grid is None]
+        return "\n".join(filter(None, map(str.strip, raws)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts.report import SectionRead, Sources, YearSources
@@ -45,11 +44,10 @@ class Heading:
 def find_headings(doc: Document) -> list[Heading]:
     """The section headings, in document order; a heading repeated before the text is dropped."""
     found: dict[SectionId, Heading] = {}
-    lines = doc.lines
     for pos in doc.lines_with("情况", "事项", "问题", "改进"):  # every heading holds one of these
-        line = lines[pos]
-        if len(line.raw) > 60 or line.grid is not None:
+        if len(doc.raws[pos]) > 60 or doc.grids[pos] is not None:
             continue
+        line = doc.line(pos)
         text = line.text
         if len(text) > 40:
             continue
@@ -71,18 +69,18 @@ def find_headings(doc: Document) -> list[Heading]:
 def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionRead]:
     out: dict[SectionId, SectionRead] = {}
     for k, h in enumerate(headings):
-        end = headings[k + 1].pos if k + 1 < len(headings) else len(doc.lines)
+        end = headings[k + 1].pos if k + 1 < len(headings) else len(doc)
         text = doc.prose(h.pos + 1, end)
         out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text=text, line=h.line.no)
     return out
 
 
-def find_title(lines: Sequence[Line], stop: int) -> tuple[str | None, int | None]:
+def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
     """The title as written: a short line before the first section that ends in 报告.
 
     A title broken over two lines (``…信息公开`` / ``工作年度报告``) is joined.
     """
-    prose = [ln for ln in lines[:stop][:40] if ln.grid is None][:15]
+    prose = [doc.line(pos) for pos in range(min(stop, 40, len(doc))) if doc.grids[pos] is None][:15]
     for k, ln in enumerate(prose):
         if len(ln.raw) > 120 or ("报告" not in ln.raw and "報告" not in ln.raw):  # cheap look before NFKC
             continue
@@ -110,13 +108,13 @@ def office_from_title(title: str) -> str | None:
     return form or None
 
 
-def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, signature: str | None) -> Sources:
+def find_sources(doc: Document, title: str | None, first_heading: int, signature: str | None) -> Sources:
     submitter = preamble = None
-    for ln in lines[: max(first_heading, 1) + 3]:
-        raw = ln.raw
-        if ln.grid is not None or not ("单位" in raw or "公布" in raw or "现将" in raw):
+    for pos in range(min(max(first_heading, 1) + 3, len(doc))):
+        raw = doc.raws[pos]
+        if doc.grids[pos] is not None or not ("单位" in raw or "公布" in raw or "现将" in raw):
             continue
-        form = ln.form
+        form = doc.line(pos).form
         if submitter is None and (m := _SUBMITTER.search(form)):
             submitter = _TRAILING.sub("", m.group(1)) or None
         if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
@@ -129,11 +127,16 @@ def find_sources(lines: Sequence[Line], title: str | None, first_heading: int, s
     )
 
 
-def signature(lines: Sequence[Line]) -> tuple[str | None, dt.date | None]:
+def signature(doc: Document) -> tuple[str | None, dt.date | None]:
     """The office and date under the text: the last date line and the short line above it."""
     # the last twelve short text lines of the last forty, read from the end (the date is usually
     # last): folded only as far as needed
-    tail = (ln for ln in reversed(lines[-40:]) if ln.grid is None and len(ln.raw) < 80 and ln.text)
+    last = range(len(doc) - 1, max(len(doc) - 40, 0) - 1, -1)
+    tail = (
+        ln
+        for ln in (doc.line(pos) for pos in last if doc.grids[pos] is None and len(doc.raws[pos]) < 80)
+        if ln.text
+    )
     line = next(tail, None)
     for k in range(12):
         if line is None:
@@ -176,20 +179,19 @@ def _cn_small(text: str) -> int:
 
 
 def find_years(doc: Document, title: str | None, first_heading: int) -> YearSources:
-    lines = doc.lines
     title_year = None
     if title and (m := _YEAR.search(match_form(title))):
         title_year = int(m.group(1))
     text_year = period_year = None
-    for ln in lines[: max(first_heading, 1) + 3]:
-        form = ln.form
+    for pos in range(min(max(first_heading, 1) + 3, len(doc))):
+        form = doc.line(pos).form
         if period_year is None and (m := _PERIOD.search(form)):
             period_year = int(m.group(1))
         if text_year is None and (m := _YEAR_FULL.search(form)):
             text_year = int(m.group(1))
     if period_year is None:
         for pos in doc.lines_with("31日", "３１日"):
-            if m := _PERIOD.search(lines[pos].form):
+            if m := _PERIOD.search(doc.line(pos).form):
                 period_year = int(m.group(1))
                 break
     return YearSources(title=title_year, text=text_year, period=period_year)

@@ -25,7 +25,7 @@ from contracts.template import (
     TemplateId,
     match_form,
 )
-from services.parser.document import Line, fold
+from services.parser.document import Document, fold
 from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
@@ -151,7 +151,7 @@ class Region:
     text: str  # its text words in matching form, run together (where a template's markers are looked for)
 
 
-def read_region(lines: Iterable[Line]) -> Region:
+def read_region(doc: Document, start: int, end: int) -> Region:
     """Tokens of the lines, grouped into rows as they come (one pass: this runs for every word
     of every table, so the grouping is written out for text words and for table cells alike
     rather than called). A text line is split at white space (tabs and spaces, no-break and
@@ -161,14 +161,12 @@ def read_region(lines: Iterable[Line]) -> Region:
     label: list[Tok] = []
     values: list[Tok] = []
     count = 0
-    text_lines, cells = _TEXT_LINES.get, _CELLS.get
-    for line in lines:
+    text_lines, grid_cells = _TEXT_LINES.get, _CELLS.get
+    span = slice(start, end)
+    for no, raw_line, g, row_cells in zip(doc.nos[span], doc.raws[span], doc.grids[span], doc.cells[span], strict=True):
         if count > MAX_TOKENS:
             break
-        g = line.grid
-        no = line.no
         if g is None:
-            raw_line = line.raw
             found = text_lines(raw_line) or _text_line(raw_line)
             count += len(found)
             for kind, raw, form, m in found:
@@ -181,11 +179,11 @@ def read_region(lines: Iterable[Line]) -> Region:
                 else:  # a number or a placeholder (a word is never empty)
                     values.append((kind, raw, form, no, None, m))
             continue
-        assert line.cells is not None
+        assert row_cells is not None
         table, row, page = g.table, g.row, g.page
-        count += len(line.cells) + 1
-        for col, cell in zip(g.cols, line.cells, strict=True):
-            kind, form, m = cells(cell) or _grid_cell(cell)
+        count += len(row_cells) + 1
+        for col, cell in zip(g.cols, row_cells, strict=True):
+            kind, form, m = grid_cells(cell) or _grid_cell(cell)
             at: GridRef = {"table": table, "row": row, "col": col}
             if page is not None:
                 at["page"] = page
@@ -398,9 +396,9 @@ def _t2_template(text: str, resolved: list[tuple[RawRow, str | None, str]]) -> T
     return None
 
 
-def read_table(table: str, lines: Sequence[Line]) -> TableRead:
+def read_table(table: str, doc: Document, start: int, end: int) -> TableRead:
     """Read table ``t2`` or ``t3`` from the lines of its region."""
-    region = read_region(lines)
+    region = read_region(doc, start, end)
     resolved = _resolve(region.rows, table)
     read = TableRead()
     ids = [rid for _, rid, _ in resolved if rid is not None]
@@ -452,9 +450,9 @@ def _fill_t4(read: TableRead, whole: list[Tok], note: str | None = None) -> None
             read.rows[row.id]["note"] = note
 
 
-def read_t4(lines: Sequence[Line]) -> TableRead:
+def read_t4(doc: Document, start: int, end: int) -> TableRead:
     """Table 四: fifteen cells, usually one run after the headings, sometimes a row per group."""
-    region = read_region(lines)
+    region = read_region(doc, start, end)
     rows = region.rows
     read = TableRead()
     if not rows and "行政复议" not in region.text:

@@ -169,10 +169,12 @@ def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
     ],
 )
 def test_a_text_line_gives_the_tokens_of_its_nfkc_words(raw: str) -> None:
-    from services.parser.document import Line, fold
+    from services.parser.document import Document, fold
     from services.parser.tables import KIND, LINE, NORM, RAW, TEXT, read_region
 
-    tokens = [t for row in read_region([Line(7, raw)]).rows for t in (*row.label, *row.values)]
+    doc = Document("text")
+    doc.add_text(raw, 7)
+    tokens = [t for row in read_region(doc, 0, 1).rows for t in (*row.label, *row.values)]
     folded = fold(raw).split()
     assert [t[NORM] for t in tokens if t[KIND] != TEXT] == [w for w in folded if w.isdigit()]
     assert len(tokens) == len(folded) and all(t[LINE] == 7 for t in tokens)

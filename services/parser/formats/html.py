@@ -48,7 +48,7 @@ class _Reader:
         self.buf = []
         for part in text.split("\n"):
             if part.strip():
-                self.doc.add_text(part, self.line or line or len(self.doc.lines) + 1)
+                self.doc.add_text(part, self.line or line or len(self.doc) + 1)
         self.line = None
 
     def text(self, s: str | None, line: int | None) -> None:

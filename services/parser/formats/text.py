@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from services.parser.document import Document, GridRow, Line
+from services.parser.document import Document, GridRow
 from services.parser.errors import Reason, UnreadableUpload
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -65,7 +65,11 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
                 if raw and not raw.isspace():  # blank lines carry nothing; line numbers stay true
                     doc.add_text(raw, no)
         else:
-            doc.lines = [Line(no, raw) for no, raw in enumerate(raws, 1) if raw and not raw.isspace()]
+            kept = [raw for raw in raws if raw and not raw.isspace()]
+            nos = list(range(1, len(raws) + 1))
+            if len(kept) < len(raws):  # blank lines carry nothing; line numbers stay true
+                nos = [no for no, raw in zip(nos, raws, strict=True) if raw and not raw.isspace()]
+            doc.text_lines(nos, kept)
         return doc
     table = 0
     in_pipe = False
