@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 import redis  # noqa: E402
 
 from bench.parse_bench import corpus  # noqa: E402
+from services.registry import load as load_registry  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.generator import SHAPES  # noqa: E402
 from tests.portal import portal_event  # noqa: E402
@@ -70,12 +71,15 @@ def start_redis(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 
 def documents(n: int) -> list[tuple[bytes, str]]:
-    truths = corpus(min(n, 400))
+    """Generated reports, each submitted by the office it names (a tenth with a broken sum, so
+    rejected with a notice), and the five seeds by theirs."""
+    office_ids = {o.name: o.id for o in load_registry(ROOT / "samples/offices.yaml").offices}
+    truths = [t for t in corpus(min(n, 600)) if t.office in office_ids]
     docs = []
     for k, t in enumerate(truths):
         if k % 10 == 0:
             t.t3["granted"][0] += 1  # a broken sum: rejected, a notice is rendered
-        docs.append((SHAPES["pdf_text"][1](t), "xigong"))
+        docs.append((SHAPES["pdf_text"][1](t), office_ids[t.office]))
     offices = ["xigong", "xianfeng", "xiguan", "gongren", "puxi"]
     for k, seed in enumerate(sorted((ROOT / "tests/fixtures/seeds").glob("*.txt"))):
         docs.append((seed.read_bytes(), offices[k]))

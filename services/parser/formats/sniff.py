@@ -31,8 +31,8 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
     text, encoding = text_format.decode(data)
     if text_format.looks_binary(text):
         raise UnreadableUpload(Reason.BINARY, "the upload is binary data, not a document")
-    sample = text[:4096].lower()
-    if "<html" in sample or "<table" in sample or "<!doctype html" in sample or "<body" in sample:
+    sample = text[:4096]
+    if "<" in sample and any(tag in sample.lower() for tag in ("<html", "<table", "<!doctype html", "<body")):
         from services.parser.formats import html
 
         return html.read(text, encoding, deadline)

@@ -39,13 +39,21 @@ def decode(data: bytes) -> tuple[str, str]:
     return text, "gb18030"
 
 
-_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\ufffd]")
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 
 
 def looks_binary(text: str) -> bool:
-    """Control characters beyond one per cent mean noise, not a document."""
+    """Control characters (and U+FFFD) beyond one per cent mean noise, not a document.
+
+    Counted in the UTF-8 of the sample, where each of them is bytes of its own: deleting bytes
+    is a table lookup per byte, a regular expression over the characters costs ten times more.
+    """
     sample = text[:20000]
-    return bool(sample) and len(_CONTROL.findall(sample)) / len(sample) > 0.01
+    if not sample:
+        return False
+    data = sample.encode("utf-8", "surrogatepass")
+    controls = len(data) - len(data.translate(None, _CONTROL_BYTES)) + data.count("\ufffd".encode())
+    return controls / len(sample) > 0.01
 
 
 def is_markdown(text: str) -> bool:
