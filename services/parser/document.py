@@ -80,8 +80,21 @@ class Line:
     def form(self) -> str:
         """The line in matching form (``contracts.template.match_form``): no spaces, no quotes."""
         if self._form is None:
-            self._form = self.text.replace(" ", "").translate(MATCH_TABLE)
+            self._form = _FORMS.get(self.raw) or _form(self.raw, self.text)
         return self._form
+
+
+_FORMS: dict[str, str] = {}
+
+
+def _form(raw: str, text: str) -> str:
+    """A line's matching form; remembered for short lines (headings, labels), as ``fold`` is."""
+    form = text.replace(" ", "").translate(MATCH_TABLE)
+    if len(raw) <= 64:
+        if len(_FORMS) > 20_000:
+            _FORMS.clear()
+        _FORMS[raw] = form
+    return form
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ _HEADING_NUMBER = re.compile(
 )
 _TRAILING = re.compile(r"[。.:;,!]+$")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
+_YEAR_COMPAT = "\uf98e"  # the one character besides 年 that NFKC makes 年 (a CJK compatibility ideograph)
 _YEAR_FULL = re.compile(r"((?:19|20)\d{2})年度")
 _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?:19|20)\d{2})年12月31日")
 _SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)单位[:]?(.{2,40})")
@@ -45,25 +46,38 @@ def find_headings(doc: Document) -> list[Heading]:
     """The section headings, in document order; a heading repeated before the text is dropped."""
     found: dict[SectionId, Heading] = {}
     for pos in doc.lines_with("情况", "事项", "问题", "改进"):  # every heading holds one of these
-        if len(doc.raws[pos]) > 60 or doc.grids[pos] is not None:
+        raw = doc.raws[pos]
+        if len(raw) > 60 or doc.grids[pos] is not None:
             continue
-        line = doc.line(pos)
-        text = line.text
-        if len(text) > 40:
+        index = _SECTION_OF.get(raw, -1)
+        if index == -1:
+            index = _section_of(raw, doc.line(pos))
+        if index is None:
             continue
+        section = SECTIONS[index]
+        earlier = found.get(section.id)
+        later_seen = earlier is not None and any(h.index > index and h.pos > earlier.pos for h in found.values())
+        if not later_seen:
+            found[section.id] = Heading(section.id, index, doc.line(pos), pos)
+    return sorted(found.values(), key=lambda h: h.pos)
+
+
+_SECTION_OF: dict[str, int | None] = {}
+
+
+def _section_of(raw: str, line: Line) -> int | None:
+    """The section a short line is the heading of (its place in ``SECTIONS``), or None.
+    Remembered: headings and the lines that look like them recur from report to report."""
+    index = None
+    if len(line.text) <= 40:
         form = line.form.lstrip("#")
         m = _HEADING_NUMBER.match(form)
         rest = _TRAILING.sub("", form[m.end() :] if m else form)
-        for index, section in enumerate(SECTIONS):
-            if section.pattern.fullmatch(rest):
-                earlier = found.get(section.id)
-                later_seen = earlier is not None and any(
-                    h.index > index and h.pos > earlier.pos for h in found.values()
-                )
-                if not later_seen:
-                    found[section.id] = Heading(section.id, index, line, pos)
-                break
-    return sorted(found.values(), key=lambda h: h.pos)
+        index = next((k for k, section in enumerate(SECTIONS) if section.pattern.fullmatch(rest)), None)
+    if len(_SECTION_OF) > 20_000:
+        _SECTION_OF.clear()
+    _SECTION_OF[raw] = index
+    return index
 
 
 def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionRead]:
@@ -184,6 +198,9 @@ def find_years(doc: Document, title: str | None, first_heading: int) -> YearSour
         title_year = int(m.group(1))
     text_year = period_year = None
     for pos in range(min(max(first_heading, 1) + 3, len(doc))):
+        raw = doc.raws[pos]
+        if "年" not in raw and _YEAR_COMPAT not in raw:  # either pattern needs a 年
+            continue
         form = doc.line(pos).form
         if period_year is None and (m := _PERIOD.search(form)):
             period_year = int(m.group(1))

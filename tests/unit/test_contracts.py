@@ -79,3 +79,21 @@ _CHARS = st.sampled_from(
 @given(st.lists(st.one_of(_CHARS, st.characters()), max_size=40).map("".join))
 def test_fast_nfkc_equals_nfkc_on_text(text: str) -> None:
     assert nfkc(text) == unicodedata.normalize("NFKC", text)
+
+
+def _nfkc_sources(target: str) -> set[str]:
+    """Every character whose NFKC form holds ``target``."""
+    return {
+        chr(cp)
+        for cp in range(sys.maxunicode + 1)
+        if not 0xD800 <= cp <= 0xDFFF and target in unicodedata.normalize("NFKC", chr(cp))
+    }
+
+
+def test_quick_looks_at_raw_text_know_every_character_nfkc_folds_into_what_they_look_for() -> None:
+    from services.parser.structure import _YEAR_COMPAT
+    from services.validator.narrative import _MAY_STATE, STATING
+
+    assert _nfkc_sources("年") == {"年", _YEAR_COMPAT}
+    stating = set().union(*(_nfkc_sources(c) for c in STATING))
+    assert {c for c in stating if _MAY_STATE.search(c)} == stating
