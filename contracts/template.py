@@ -103,9 +103,18 @@ def nfkc(text: str) -> str:
     return unicodedata.normalize("NFC", decomposed)
 
 
+_MATCH_CHARS = re.compile("[" + re.escape("".join(map(chr, MATCH_TABLE))) + "]")
+
+
+def unquote(text: str) -> str:
+    """``text.translate(MATCH_TABLE)``; looked for first, since translating Chinese text costs
+    ~60 ns a character and most text holds none of the characters translated."""
+    return text.translate(MATCH_TABLE) if _MATCH_CHARS.search(text) else text
+
+
 def match_form(text: str) -> str:
     """Fold a label into the form keys are written in: NFKC, no spaces, no quotes, 釆→采."""
-    return "".join(nfkc(text).split()).translate(MATCH_TABLE)
+    return unquote("".join(nfkc(text).split()))
 
 
 SECTIONS: tuple[Section, ...] = (

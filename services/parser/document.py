@@ -17,7 +17,7 @@ from itertools import accumulate
 from dataclasses import dataclass, field
 
 from contracts.report import Format
-from contracts.template import MATCH_TABLE, nfkc
+from contracts.template import nfkc, unquote
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
 
@@ -89,7 +89,7 @@ _FORMS: dict[str, str] = {}
 
 def _form(raw: str, text: str) -> str:
     """A line's matching form; remembered for short lines (headings, labels), as ``fold`` is."""
-    form = text.replace(" ", "").translate(MATCH_TABLE)
+    form = unquote(text.replace(" ", ""))
     if len(raw) <= 64:
         if len(_FORMS) > 20_000:
             _FORMS.clear()

@@ -17,13 +17,13 @@ from typing import Any
 
 from contracts.report import Cell, GridRef, make_cell
 from contracts.template import (
-    MATCH_TABLE,
     T2_MARKERS,
     TEMPLATES,
     Kind,
     Row,
     TemplateId,
     match_form,
+    unquote,
 )
 from services.parser.document import Document, fold
 from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value, split_run, t3_row_sum, t4_group_sums
@@ -103,7 +103,7 @@ def _classify(norm: str) -> Kind_:
         elif norm in PLACEHOLDERS:
             hit = (BLANK, norm, None)
         else:
-            hit = (TEXT, norm.translate(MATCH_TABLE), None)
+            hit = (TEXT, unquote(norm), None)
         _remember(_KINDS, norm, hit)
     return hit
 

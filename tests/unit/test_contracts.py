@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 
 from contracts import schema
 from contracts.report import Cell, ParsedReport
-from contracts.template import TEMPLATES, nfkc
+from contracts.template import MATCH_TABLE, TEMPLATES, nfkc, unquote
 from services.parser import parse
 from tests.conftest import SEEDS
 
@@ -97,3 +97,8 @@ def test_quick_looks_at_raw_text_know_every_character_nfkc_folds_into_what_they_
     assert _nfkc_sources("年") == {"年", _YEAR_COMPAT}
     stating = set().union(*(_nfkc_sources(c) for c in STATING))
     assert {c for c in stating if _MAY_STATE.search(c)} == stating
+
+
+@given(st.lists(st.one_of(st.sampled_from("“”\"'‘’「」『』《》釆采年 a"), st.characters()), max_size=30).map("".join))
+def test_unquote_is_the_match_table_translation(text: str) -> None:
+    assert unquote(text) == text.translate(MATCH_TABLE)
