@@ -147,9 +147,7 @@ def signature(doc: Document) -> tuple[str | None, dt.date | None]:
     # last): folded only as far as needed
     last = range(len(doc) - 1, max(len(doc) - 40, 0) - 1, -1)
     tail = (
-        ln
-        for ln in (doc.line(pos) for pos in last if doc.grids[pos] is None and len(doc.raws[pos]) < 80)
-        if ln.text
+        ln for ln in (doc.line(pos) for pos in last if doc.grids[pos] is None and len(doc.raws[pos]) < 80) if ln.text
     )
     line = next(tail, None)
     for k in range(12):

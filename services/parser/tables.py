@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from contracts.report import Cell, GridRef, make_cell
 from contracts.template import (
@@ -40,7 +40,12 @@ _NUMBERING = re.compile(
 #   (kind: TEXT, NUM, BLANK or EMPTY; raw: as written; norm: match form (text) or NFKC
 #    (numbers, placeholders); line; at: where the cell stands in a real table; num: the number's match)
 Tok = tuple[int, str, str, int, GridRef | None, re.Match[str] | None]
-KIND, RAW, NORM, LINE, AT, NUM_MATCH = range(6)
+KIND: Final = 0
+RAW: Final = 1
+NORM: Final = 2
+LINE: Final = 3
+AT: Final = 4
+NUM_MATCH: Final = 5
 
 
 @dataclass(slots=True)

@@ -102,9 +102,13 @@ def section_missing(r: Report) -> Iterator[Hit]:
             yield Hit(Location(section=s.id), {"heading": f"{s.number}、{s.heading}"})
 
 
+_SECTION_IDS = tuple(s.id for s in SECTIONS)
+_NUMBERED = tuple(f"{s.number}、" for s in SECTIONS)
+
+
 def section_order(r: Report) -> Iterator[Hit]:
     present = list(r.r.sections)
-    if present != [s.id for s in SECTIONS if s.id in present]:
+    if present != [s for s in _SECTION_IDS if s in present]:
         order = "、".join(_ZH_NUMBER[s] for s in present)
         yield Hit(
             Location(),
@@ -113,11 +117,11 @@ def section_order(r: Report) -> Iterator[Hit]:
                 "problem_en": f"sections appear in the order {', '.join(present)}",
             },
         )
-    for s in SECTIONS:
+    for s, numbered in zip(SECTIONS, _NUMBERED, strict=True):
         read = r.r.sections.get(s.id)
-        if read is None or read.heading.startswith(s.number + "、"):  # the usual case, no NFKC
+        if read is None or read.heading.startswith(numbered):  # the usual case, no NFKC
             continue
-        if not match_form(read.heading).startswith(f"{s.number}、"):
+        if not match_form(read.heading).startswith(numbered):
             yield Hit(
                 Location(section=s.id, line=read.line),
                 {
@@ -133,7 +137,7 @@ def section_empty(r: Report) -> Iterator[Hit]:
     tables = {"proactive": "t2", "requests": "t3", "appeals": "t4"}
     for s in SECTIONS:
         read = r.r.sections.get(s.id)
-        if read is None or read.text.strip():
+        if read is None or (read.text and not read.text.isspace()):  # (strip would copy the text)
             continue
         if s.id in tables and r.cells(tables[s.id]) is not None:
             continue
@@ -179,10 +183,17 @@ def version(r: Report) -> Iterator[Hit]:
             )
 
 
+_ROW_IDS = {  # (template, table): the ids of its rows
+    (tid, t): frozenset(row.id for row in tpl.table(t).rows)
+    for tid, tpl in TEMPLATES.items()
+    for t in ("t2", "t3", "t4")
+}
+
+
 def row_missing(r: Report) -> Iterator[Hit]:
     for table in ("t2", "t3", "t4"):
         cells = r.cells(table)
-        if cells is None:
+        if cells is None or cells.keys() >= _ROW_IDS[r.template_of(table), table]:  # every row there (usual)
             continue
         for row in r.spec(table).rows:
             if row.id not in cells:

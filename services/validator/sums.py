@@ -24,7 +24,8 @@ def _columns_add_up(values: dict[str, dict[str, Number | None]], total: str, par
     """True when every column of table 三 is read in full and ``parts`` add up to ``total``: the
     usual case, told at once (any doubt and the caller looks column by column)."""
     try:
-        return [sum(col) for col in zip(*(_T3_ROW(values[row]) for row in parts))] == list(_T3_ROW(values[total]))
+        rows = [_T3_ROW(values[row]) for row in parts]
+        return [sum(col) for col in zip(*rows, strict=True)] == list(_T3_ROW(values[total]))
     except (KeyError, TypeError):  # a row or a cell absent, or not a number
         return False
 
