@@ -107,7 +107,6 @@ def cpu_split(pid: int) -> tuple[float, float]:
     return int(fields[11]) / HZ, int(fields[12]) / HZ
 
 
-
 def peak_mb(pid: int) -> int:
     status = Path(f"/proc/{pid}/status").read_text()
     return int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) // 1024
