@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from contracts.verdict import Office
 
@@ -15,8 +16,21 @@ class Registry(BaseModel):
 
     offices: tuple[Office, ...] = ()
 
+    @model_validator(mode="after")
+    def _ids_are_unique(self) -> Registry:
+        seen: set[str] = set()
+        for office in self.offices:
+            if office.id in seen:
+                raise ValueError(f"office id {office.id!r} is registered twice")
+            seen.add(office.id)
+        return self
+
+    @cached_property
+    def _by_id(self) -> dict[str, Office]:
+        return {o.id: o for o in self.offices}  # a national registry has tens of thousands of offices
+
     def get(self, office_id: str) -> Office | None:
-        return next((o for o in self.offices if o.id == office_id), None)
+        return self._by_id.get(office_id)
 
 
 def load(path: str | Path | None) -> Registry:
