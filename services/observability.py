@@ -97,6 +97,16 @@ class Metrics:
             registry=self.registry,
         )
         self.log = structlog.get_logger("intake")
+        self._children: dict[tuple[object, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, remembered: prometheus-client looks the labels up under a
+        lock on every call, and the label sets here are few (services, outcomes, rules)."""
+        key = (metric, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
 
     # The notifier's hooks (services.notifier.service.NoticeMetrics).
     def notice(self, channel: str, outcome: str) -> None:
@@ -113,14 +123,14 @@ class Metrics:
 
     def on_entry(self, service: str, outcome: str, seconds: float, event: Any) -> None:
         """One handled entry: count it, time it, and write its one log line."""
-        self.entries.labels(service, outcome).inc()
-        self.duration.labels(service).observe(seconds)
+        self._child(self.entries, service, outcome).inc()
+        self._child(self.duration, service).observe(seconds)
         verdict = getattr(event, "verdict", None) if getattr(event, "type", None) == "ReportJudged" else None
         if verdict is not None and outcome == "handled":
-            self.verdicts.labels(verdict.status).inc()
+            self._child(self.verdicts, verdict.status).inc()
             self.verdict_latency.observe(max(0.0, time.time() - event.submitted_at.timestamp()))
             for f in verdict.findings:
-                self.findings.labels(f.rule, f.severity).inc()
+                self._child(self.findings, f.rule, f.severity).inc()
         self.log.info(
             "entry",
             service=service,
