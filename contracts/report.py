@@ -110,6 +110,14 @@ class ExtraRow(_Frozen):
 
 
 class SectionRead(_Frozen):
+    """A section: its heading as written, the line it stands on, and its text.
+
+    The text's lines are the document's lines after the heading, stripped, the rows of real
+    tables left out: line k of ``text`` is line ``line + 1 + k`` of the document (blank lines,
+    and the places of tables, stay as empty lines), so that what is found in the text can be
+    pointed at.
+    """
+
     heading: str
     text: str
     line: int | None = None

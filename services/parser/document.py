@@ -113,6 +113,7 @@ class Document:
     grids: list[GridRow | None] = field(default_factory=list)  # a row of a real table: where it stands
     cells: list[list[str] | None] = field(default_factory=list)  # ... and its distinct cells, as written
     grid_rows: int = 0  # how many lines are rows of real tables
+    source: list[str] | None = None  # every line of a plain text upload, blank ones too (see text_lines)
     _views: dict[int, Line] = field(default_factory=dict)
     _text: str | None = None
     _starts: list[int] | None = None
@@ -127,14 +128,17 @@ class Document:
             view = self._views[pos] = Line(self.nos[pos], self.raws[pos], self.cells[pos], self.grids[pos])
         return view
 
-    def text_lines(self, nos: list[int], raws: list[str]) -> None:
-        """Text lines, all at once (what a plain text upload is)."""
+    def text_lines(self, nos: list[int], raws: list[str], source: list[str] | None = None) -> None:
+        """Text lines, all at once (what a plain text upload is). ``source``: every line of the
+        upload, blank ones too, when the text lines are exactly its non-blank lines."""
+        self.source = source if not self.raws else None
         self.nos += nos
         self.raws += raws
         self.grids += [None] * len(raws)
         self.cells += [None] * len(raws)
 
     def add_text(self, raw: str, no: int | None = None) -> None:
+        self.source = None
         if "[" in raw or "{" in raw or "<" in raw:
             raw = strip_artefacts(raw)
         self.nos.append(no if no is not None else len(self.raws) + 1)
@@ -143,6 +147,7 @@ class Document:
         self.cells.append(None)
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
+        self.source = None
         row = "".join(cells)
         if "[" in row or "{" in row or "<" in row:
             cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
@@ -189,10 +194,23 @@ class Document:
                 i = text.find(word, starts[k + 1])  # on from the next line
         return sorted(found)
 
-    def prose(self, start: int, end: int) -> str:
-        """The text lines from ``start`` to ``end`` (not the rows of real tables), stripped, one
-        per line."""
-        raws = self.raws[start:end]
-        if self.grid_rows:
-            raws = [raw for raw, grid in zip(raws, self.grids[start:end], strict=True) if grid is None]
-        return "\n".join(filter(None, map(str.strip, raws)))
+    def prose(self, start: int, end: int, after: int) -> str:
+        """The text lines from ``start`` to ``end`` (not the rows of real tables), stripped, each
+        on the line it stands on: line k of the text is line ``after + 1 + k`` of the document
+        (blank lines, and the places of tables, stay as empty lines in between)."""
+        nos = self.nos[start:end]
+        if not nos:
+            return ""
+        if self.source is not None:  # the upload's own lines, blank ones and all
+            return "\n".join(map(str.strip, self.source[after : nos[-1]]))
+        out: list[str] = []
+        expected = after + 1
+        for no, raw, grid in zip(nos, self.raws[start:end], self.grids[start:end], strict=True):
+            text = raw.strip()
+            if grid is not None or not text:
+                continue
+            if no > expected:
+                out.extend([""] * (no - expected))
+            out.append(text)
+            expected = max(expected, no) + 1  # a number met twice (HTML: two blocks on one source line) counts on
+        return "\n".join(out)

@@ -84,7 +84,7 @@ def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionR
     out: dict[SectionId, SectionRead] = {}
     for k, h in enumerate(headings):
         end = headings[k + 1].pos if k + 1 < len(headings) else len(doc)
-        text = doc.prose(h.pos + 1, end)
+        text = doc.prose(h.pos + 1, end, h.line.no)
         out[h.id] = SectionRead(heading=h.line.raw.strip().lstrip("#").strip(), text=text, line=h.line.no)
     return out
 

@@ -109,6 +109,14 @@ def test_narrative_reads_numbers_and_negations(sentence: str, said: int) -> None
     assert [(f.actual, f.expected) for f in findings] == [(said, 4)]
 
 
+@pytest.mark.parametrize("gap", ["", "\n\n", "\n\u3000\n"])
+def test_a_statement_is_pointed_at_on_its_own_line(gap: str) -> None:
+    statement = "本年度共收到政府信息公开申请3件。"
+    text = _edit("2020 年我办未收到相关信息公开申请。", gap + statement)  # blank lines above it
+    (finding,) = [f for f in validate(parse(text.encode())).findings if f.rule == "TXT-T3-MISMATCH"]
+    assert text.splitlines()[finding.location.line - 1].strip() == statement
+
+
 def test_narrative_agreeing_with_the_table_is_silent() -> None:
     text = _edit("2020 年我办未收到相关信息公开申请。", "2020年共收到政府信息公开申请0件。")
     assert validate(parse(text.encode())).findings == ()

@@ -77,7 +77,7 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
             nos = list(range(1, len(raws) + 1))
             if len(kept) < len(raws):  # blank lines carry nothing; line numbers stay true
                 nos = [no for no, raw in zip(nos, raws, strict=True) if raw and not raw.isspace()]
-            doc.text_lines(nos, kept)
+            doc.text_lines(nos, kept, raws)
         return doc
     table = 0
     in_pipe = False
