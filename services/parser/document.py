@@ -18,27 +18,18 @@ from itertools import accumulate
 
 from contracts.report import Format
 from contracts.template import nfkc, unquote
+from services.parser.memo import Memo
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
 
 
-_FOLDED: dict[str, str] = {}
+_FOLDED: Memo[str] = Memo()
 
 
 def fold(text: str) -> str:
-    """NFKC with every run of white space (no-break, ideographic …) as one space, stripped.
-
-    Short lines (table labels, headings) recur in every report of a template, so their
-    folded form is remembered.
-    """
+    """NFKC with every run of white space (no-break, ideographic …) as one space, stripped."""
     hit = _FOLDED.get(text)
-    if hit is None:
-        hit = " ".join(nfkc(text).split())
-        if len(text) <= 64:
-            if len(_FOLDED) > 20_000:
-                _FOLDED.clear()
-            _FOLDED[text] = hit
-    return hit
+    return _FOLDED.keep(text, " ".join(nfkc(text).split())) if hit is None else hit
 
 
 def strip_artefacts(text: str) -> str:
@@ -84,17 +75,11 @@ class Line:
         return self._form
 
 
-_FORMS: dict[str, str] = {}
+_FORMS: Memo[str] = Memo()
 
 
 def _form(raw: str, text: str) -> str:
-    """A line's matching form; remembered for short lines (headings, labels), as ``fold`` is."""
-    form = unquote(text.replace(" ", ""))
-    if len(raw) <= 64:
-        if len(_FORMS) > 20_000:
-            _FORMS.clear()
-        _FORMS[raw] = form
-    return form
+    return _FORMS.keep(raw, unquote(text.replace(" ", "")))
 
 
 @dataclass(slots=True)

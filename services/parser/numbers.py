@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+from services.parser.memo import Memo
+
 # A whole cell that is a number: sign, digits (with thousands commas), decimals, a unit.
 NUMBER = re.compile(r"([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(万元|元|万|件|个|项|条|次)?")
 # What offices put in a cell to mean “nothing”.
@@ -14,7 +16,7 @@ PLACEHOLDERS = frozenset({"/", "-", "--", "—", "——", "–", "―", "无", 
 
 
 # What number cells read as, by their text: counts (index 0) and amounts (index 1).
-VALUES: tuple[dict[str, tuple[int | Decimal | None, str | None]], ...] = ({}, {})
+VALUES: tuple[Memo[tuple[int | Decimal | None, str | None]], ...] = (Memo(size=50_000), Memo(size=50_000))
 
 
 def read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:
@@ -22,11 +24,7 @@ def read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None
     (None: a fraction where a count must stand). Remembered, since the same cells recur."""
     values = VALUES[amount]
     hit = values.get(match.string)
-    if hit is None:
-        if len(values) > 50_000:
-            values.clear()
-        hit = values[match.string] = _read_value(match, amount)
-    return hit
+    return values.keep(match.string, _read_value(match, amount)) if hit is None else hit
 
 
 def _read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:

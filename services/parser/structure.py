@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from contracts.report import SectionRead, Sources, YearSources
 from contracts.template import SECTIONS, SectionId, match_form
 from services.parser.document import Document, Line
+from services.parser.memo import Memo
 
 _HEADING_NUMBER = re.compile(
     r"^(?P<n>[一二三四五六七八九十]{1,2}[、.,]?|[(][一二三四五六七八九十]{1,2}[)]|\d{1,2}[、.,](?!\d)|[(]\d{1,2}[)]|第[一二三四五六]部分)?"
@@ -62,7 +63,7 @@ def find_headings(doc: Document) -> list[Heading]:
     return sorted(found.values(), key=lambda h: h.pos)
 
 
-_SECTION_OF: dict[str, int | None] = {}
+_SECTION_OF: Memo[int | None] = Memo()
 
 
 def _section_of(raw: str, line: Line) -> int | None:
@@ -74,10 +75,7 @@ def _section_of(raw: str, line: Line) -> int | None:
         m = _HEADING_NUMBER.match(form)
         rest = _TRAILING.sub("", form[m.end() :] if m else form)
         index = next((k for k, section in enumerate(SECTIONS) if section.pattern.fullmatch(rest)), None)
-    if len(_SECTION_OF) > 20_000:
-        _SECTION_OF.clear()
-    _SECTION_OF[raw] = index
-    return index
+    return _SECTION_OF.keep(raw, index)
 
 
 def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionRead]:

@@ -26,6 +26,7 @@ from contracts.template import (
     unquote,
 )
 from services.parser.document import Document, fold
+from services.parser.memo import Memo
 from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value, split_run, t3_row_sum, t4_group_sums
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
@@ -67,35 +68,21 @@ class TableRead:
     found: bool = False
 
 
-_STRIPPED: dict[str, str] = {}
+_STRIPPED: Memo[str] = Memo()
 
 
 def strip_numbering(form: str) -> str:
-    """A label without its numbering (``（一）``, ``1.`` …); remembered, since labels recur."""
+    """A label without its numbering (``（一）``, ``1.`` …)."""
     hit = _STRIPPED.get(form)
-    if hit is None:
-        hit = _NUMBERING.sub("", form)
-        if len(form) <= 64:
-            if len(_STRIPPED) > 20_000:
-                _STRIPPED.clear()
-            _STRIPPED[form] = hit
-    return hit
+    return _STRIPPED.keep(form, _NUMBERING.sub("", form)) if hit is None else hit
 
 
 Kind_ = tuple[int, str, re.Match[str] | None]  # a token's kind, match form and number match
 _EMPTY: Kind_ = (EMPTY, "", None)
 _RELINE: Kind_ = (-1, "", None)  # NFKC makes a space inside this word: read the whole line in NFKC
-_KINDS: dict[str, Kind_] = {}  # by a word's NFKC form
-_WORDS: dict[str, Kind_] = {}  # by a word of a text line as written
-_CELLS: dict[str, Kind_] = {}  # by a cell of a real table as written
-
-
-def _remember(cache: dict[str, Kind_], key: str, hit: Kind_) -> Kind_:
-    if len(key) <= 32:
-        if len(cache) > 50_000:
-            cache.clear()
-        cache[key] = hit
-    return hit
+_KINDS: Memo[Kind_] = Memo(32, 50_000)  # by a word's NFKC form
+_WORDS: Memo[Kind_] = Memo(32, 50_000)  # by a word of a text line as written
+_CELLS: Memo[Kind_] = Memo(32, 50_000)  # by a cell of a real table as written
 
 
 def _classify(norm: str) -> Kind_:
@@ -109,14 +96,14 @@ def _classify(norm: str) -> Kind_:
             hit = (BLANK, norm, None)
         else:
             hit = (TEXT, unquote(norm), None)
-        _remember(_KINDS, norm, hit)
+        _KINDS.keep(norm, hit)
     return hit
 
 
 def _word(word: str) -> Kind_:
     """A word of a text line (no white space in it): NFKC'd unless it is ASCII."""
     norm = word if word.isascii() else fold(word)
-    return _remember(_WORDS, word, _RELINE if not norm or " " in norm else _classify(norm))
+    return _WORDS.keep(word, _RELINE if not norm or " " in norm else _classify(norm))
 
 
 def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ...]:
@@ -128,21 +115,16 @@ def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ..
     if _RELINE in kinds:  # NFKC made a space inside a word: the whole line's NFKC words
         words = fold(raw).split()
         kinds = [_classify(w) for w in words]
-    found = tuple((kind, word, form, m) for word, (kind, form, m) in zip(words, kinds, strict=True))
-    if len(raw) <= 64:
-        if len(_TEXT_LINES) > 50_000:
-            _TEXT_LINES.clear()
-        _TEXT_LINES[raw] = found
-    return found
+    return _TEXT_LINES.keep(raw, tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds, strict=True)))
 
 
-_TEXT_LINES: dict[str, tuple[tuple[int, str, str, re.Match[str] | None], ...]] = {}
+_TEXT_LINES: Memo[tuple[tuple[int, str, str, re.Match[str] | None], ...]] = Memo(64, 50_000)
 
 
 def _grid_cell(cell: str) -> Kind_:
     """A cell of a real table: NFKC'd, its white space taken out."""
     norm = fold(cell).replace(" ", "")
-    return _remember(_CELLS, cell, _classify(norm) if norm else _EMPTY)
+    return _CELLS.keep(cell, _classify(norm) if norm else _EMPTY)
 
 
 MAX_TOKENS = 20_000  # a real table has a few hundred; what lies beyond is no table
