@@ -83,14 +83,10 @@ class _Reader:
         rows: list[list[tuple[object, str, int, int]]] = []
         lines: list[int | None] = []
         for r, tr in enumerate(_rows(el)):
-            cells = [
-                (td.text if len(td) == 0 else "".join(td.itertext()), td.get("rowspan"), td.get("colspan"))
-                for td in tr.iterchildren("td", "th")
-            ]
             rows.append(
                 [
-                    ((r, k), (text or "").strip(), 1 if rs is None else _span(rs), 1 if cs is None else _span(cs))
-                    for k, (text, rs, cs) in enumerate(cells)
+                    ((r, k), _text(td), _span(td.get("rowspan")), _span(td.get("colspan")))
+                    for k, td in enumerate(tr.iterchildren("td", "th"))
                 ]
             )
             lines.append(tr.sourceline)
@@ -102,6 +98,11 @@ def _rows(table: etree._Element) -> list[etree._Element]:
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
     return rows
+
+
+def _text(cell: etree._Element) -> str:
+    text = cell.text if len(cell) == 0 else "".join(cell.itertext())
+    return (text or "").strip()
 
 
 def _span(value: str | None) -> int:
