@@ -89,15 +89,35 @@ def make_cell(
     return cell
 
 
-class RowRead(_Frozen):
-    """How a template row was found: its label as written, and whether its cells are certain."""
+@with_config(ConfigDict(extra="forbid"))
+class RowRead(TypedDict):
+    """How a template row was found: its label as written, and whether its cells are certain.
+
+    ``uncertain``: the row carried more or fewer values than the template has columns, so its
+    cells are ``missing`` and what it had is kept, unplaced, in ``unplaced``. ``note``: what the
+    parser did or doubted (digits written together split by the table's sums …). A plain dict,
+    like ``Cell``, and for the same reason: a report has some forty rows, and a model instance
+    each cost the parser an eighth of its time on an HTML page (bench/README.md). Every key is
+    always there (the JSON is the same as when this was a model).
+    """
 
     label: str
-    line: int | None = None
-    at: GridRef | None = None
-    uncertain: bool = False
-    note: str | None = None
-    unplaced: tuple[Cell, ...] = ()
+    line: int | None
+    at: GridRef | None
+    uncertain: bool
+    note: str | None
+    unplaced: tuple[Cell, ...]
+
+
+def row_read(
+    label: str,
+    line: int | None = None,
+    at: GridRef | None = None,
+    uncertain: bool = False,
+    note: str | None = None,
+    unplaced: tuple[Cell, ...] = (),
+) -> RowRead:
+    return {"label": label, "line": line, "at": at, "uncertain": uncertain, "note": note, "unplaced": unplaced}
 
 
 class ExtraRow(_Frozen):
@@ -135,6 +155,8 @@ class Tables(_Frozen):
 
 
 class TableRows(_Frozen):
+    """How each template row was found, by table and row id (see ``RowRead``)."""
+
     t2: dict[str, RowRead] = Field(default_factory=dict)
     t3: dict[str, RowRead] = Field(default_factory=dict)
     t4: dict[str, RowRead] = Field(default_factory=dict)

@@ -20,8 +20,7 @@ def assert_same(truth: Truth, report: ParsedReport) -> None:
     assert got3 == truth.t3
     got4 = {g: [cell["value"] for cell in cols.values()] for g, cols in t4.items()}
     assert got4 == truth.t4
-    uncertain = [
-        r for table in (report.rows.t2, report.rows.t3, report.rows.t4) for r, read in table.items() if read.uncertain
-    ]
+    rows = (report.rows.t2, report.rows.t3, report.rows.t4)
+    uncertain = [r for table in rows for r, read in table.items() if read["uncertain"]]
     assert not uncertain
     assert report.extra_rows == ()

@@ -119,11 +119,11 @@ def summary(out: Console, source: str, r: ParsedReport) -> None:
             read = reads.get(row_id)
             note = ""
             if read is not None:
-                note = read.label + (" [yellow](uncertain)[/]" if read.uncertain else "")
-                if read.uncertain or read.note:
-                    kept = " ".join(c["raw"] or "" for c in read.unplaced)
+                note = read["label"] + (" [yellow](uncertain)[/]" if read["uncertain"] else "")
+                if read["uncertain"] or read["note"]:
+                    kept = " ".join(c["raw"] or "" for c in read["unplaced"])
                     notes.append(
-                        f"[yellow]{table_id}.{row_id}[/] (line {read.line}): {read.note}"
+                        f"[yellow]{table_id}.{row_id}[/] (line {read['line']}): {read['note']}"
                         + (f"; values kept: {kept}" if kept else "")
                     )
             values = (

@@ -6,7 +6,7 @@ upload that cannot be read as a report at all raises ``UnreadableUpload`` with a
 
 from __future__ import annotations
 
-from contracts.report import ParsedReport, Tables
+from contracts.report import ParsedReport, TableRows, Tables
 from contracts.template import SectionId
 from services.parser import structure
 from services.parser.document import Document
@@ -83,7 +83,7 @@ def build(doc: Document) -> ParsedReport:
                 t3=t3.cells if t3.found else None,
                 t4=t4.cells if t4.found else None,
             ),
-            rows={"t2": t2.rows, "t3": t3.rows, "t4": t4.rows},
+            rows=TableRows.model_construct(t2=t2.rows, t3=t3.rows, t4=t4.rows),  # built in their final shape too
             extra_rows=[*t2.extra, *t3.extra, *t4.extra],
         )
     )

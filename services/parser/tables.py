@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from contracts.report import Cell, GridRef, grid_ref, make_cell
+from contracts.report import Cell, GridRef, RowRead, grid_ref, make_cell, row_read
 from contracts.template import (
     T2_MARKERS,
     TEMPLATES,
@@ -56,13 +56,13 @@ class RawRow:
     grid: bool
 
 
-# Rows and extra rows are built as plain dicts (the shapes of contracts.report's RowRead and
-# ExtraRow) and validated once with the whole report; the cells are built here, in their final
-# shape, and not validated again (tests/unit/test_contracts.py checks that they would pass).
+# Cells and rows are built here in their final shape (contracts.report's Cell and RowRead, plain
+# dicts) and not validated again (tests/unit/test_contracts.py checks that they would pass);
+# extra rows, rare, are validated with the whole report.
 @dataclass(slots=True)
 class TableRead:
     cells: dict[str, dict[str, Cell]] = field(default_factory=dict)
-    rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[str, RowRead] = field(default_factory=dict)
     extra: list[dict[str, Any]] = field(default_factory=list)
     template: TemplateId | None = None
     found: bool = False
@@ -345,18 +345,11 @@ def _fill(
                     continue
             cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
-        read.rows[row.id] = {"label": label, "line": line, "at": at, "note": note}
+        read.rows[row.id] = {"label": label, "line": line, "at": at, "uncertain": False, "note": note, "unplaced": ()}
         return
-    kept = [_loose(v) for v in values if v[KIND] != EMPTY]
+    kept = tuple(_loose(v) for v in values if v[KIND] != EMPTY)
     read.cells[row.id] = {c: make_cell(None, None, line, state="missing") for c in row.columns}
-    read.rows[row.id] = {
-        "label": label,
-        "line": line,
-        "at": at,
-        "uncertain": True,
-        "unplaced": kept,
-        "note": f"{len(kept)} values where the template has {n} columns",
-    }
+    read.rows[row.id] = row_read(label, line, at, True, f"{len(kept)} values where the template has {n} columns", kept)
 
 
 def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, str]]:
@@ -421,9 +414,9 @@ def read_table(table: str, doc: Document, start: int, end: int) -> TableRead:
     return read
 
 
-def _better(rr: RawRow, row: Row, have: dict[str, Any]) -> bool:
+def _better(rr: RawRow, row: Row, have: RowRead) -> bool:
     """A second row with the same label replaces the first only when the first was uncertain."""
-    return bool(have.get("uncertain")) and place(rr.values, len(row.columns), rr.grid) is not None
+    return have["uncertain"] and place(rr.values, len(row.columns), rr.grid) is not None
 
 
 _T4 = TEMPLATES["2019"].t4
@@ -466,11 +459,12 @@ def read_t4(doc: Document, start: int, end: int) -> TableRead:
             return read
         for row in _T4.rows:
             read.cells[row.id] = {c: make_cell(None, None, leftovers[0][LINE], state="missing") for c in row.columns}
-            read.rows[row.id] = {
-                "label": row.label,
-                "line": leftovers[0][LINE],
-                "uncertain": True,
-                "unplaced": [_loose(v) for v in leftovers] if row.id == "review" else [],
-                "note": f"{len(leftovers)} values where table 四 has 15 cells",
-            }
+            read.rows[row.id] = row_read(
+                row.label,
+                leftovers[0][LINE],
+                None,
+                True,
+                f"{len(leftovers)} values where table 四 has 15 cells",
+                tuple(_loose(v) for v in leftovers) if row.id == "review" else (),
+            )
     return read

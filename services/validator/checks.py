@@ -236,10 +236,10 @@ def cell_missing(r: Report) -> Iterator[Hit]:
         if cells is None:
             continue
         for row_id, read in getattr(r.r.rows, table).items():
-            if not read.uncertain:
+            if not read["uncertain"]:
                 continue
             loc = r.where(table, row_id)
-            found = [c["raw"] or "" for c in read.unplaced]
+            found = [c["raw"] or "" for c in read["unplaced"]]
             n = len(r.spec(table).row(row_id).columns) if row_id in {x.id for x in r.spec(table).rows} else 0
             yield Hit(
                 loc,

@@ -168,7 +168,7 @@ class Report:
         line = cell["line"] if cell is not None else None
         if line is None and row is not None:
             read = getattr(self.r.rows, table).get(row)
-            line = read.line if read is not None else None
+            line = read["line"] if read is not None else None
         return Location(
             section=SECTION_OF[table],
             table=table,

@@ -25,7 +25,7 @@ def edit(old: str, new: str, text: str = SEED000) -> bytes:
 
 def test_label_broken_over_lines_is_joined() -> None:
     report = parse(edit("1.本机关不掌握相关政府信息 0 0 0 0 0 0 0", "1.本机关不掌握\n相关政府信息 0 0 0 0 0 0 0"))
-    assert not report.rows.t3["unavailable.not_held"].uncertain
+    assert not report.rows.t3["unavailable.not_held"]["uncertain"]
     assert [c["value"] for c in report.tables.t3["unavailable.not_held"].values()] == [0] * 7
 
 
@@ -47,13 +47,13 @@ def test_empty_grid_cell_is_blank_not_zero(truth: Truth) -> None:
     natural = report.tables.t3["denied.state_secret"]["natural_person"]
     assert (cell_state(natural), natural["value"], natural["raw"]) == ("blank", None, None)
     assert (natural["at"]["table"], natural["at"]["col"]) == (2, 4)
-    assert not report.rows.t3["denied.state_secret"].uncertain
+    assert not report.rows.t3["denied.state_secret"]["uncertain"]
 
 
 def test_row_with_fewer_values_keeps_them_unplaced() -> None:
     report = parse(edit("6.属于四类过程性信息 0 0 0 0 0 0 0", "6.属于四类过程性信息 3 0 0 0 3"))
     read = report.rows.t3["denied.process_info"]
-    assert read.uncertain and [c["value"] for c in read.unplaced] == [3, 0, 0, 0, 3]
+    assert read["uncertain"] and [c["value"] for c in read["unplaced"]] == [3, 0, 0, 0, 3]
     assert {cell_state(c) for c in report.tables.t3["denied.process_info"].values()} == {"missing"}
 
 
@@ -109,13 +109,13 @@ def test_run_together_digits_split_only_when_the_sums_allow_one_split() -> None:
     report = parse(edit("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 713000074"))
     row = report.tables.t3["new_received"]
     assert [c["value"] for c in row.values()] == [71, 3, 0, 0, 0, 0, 74]
-    assert "split" in (report.rows.t3["new_received"].note or "")
+    assert "split" in (report.rows.t3["new_received"]["note"] or "")
 
 
 def test_run_together_digits_that_fit_no_split_stay_unread() -> None:
     report = parse(edit("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 1111113"))
     read = report.rows.t3["new_received"]
-    assert read.uncertain and [c["raw"] for c in read.unplaced] == ["1111113"]
+    assert read["uncertain"] and [c["raw"] for c in read["unplaced"]] == ["1111113"]
 
 
 def test_split_run_refuses_when_more_than_one_split_fits() -> None:
@@ -156,7 +156,7 @@ def test_labels_spaced_out_by_pdf_extraction_are_read() -> None:
     text = text.replace("（七）总计 0 0 0 0 0 0 0", "（七） 总 计 0 0 0 0 0 0 0")
     report = parse(text.encode())
     assert [c["value"] for c in report.tables.t2["rules"].values()] == [1, 2, 3]
-    assert not report.rows.t3["total"].uncertain and report.extra_rows == ()
+    assert not report.rows.t3["total"]["uncertain"] and report.extra_rows == ()
 
 
 @pytest.mark.parametrize(

@@ -5,26 +5,45 @@ from __future__ import annotations
 import sys
 import unicodedata
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
 from contracts import schema
-from contracts.report import Cell, ParsedReport
+from contracts.report import Cell, ParsedReport, RowRead
 from contracts.template import MATCH_TABLE, TEMPLATES, nfkc, unquote
 from services.parser import parse
 from tests.conftest import SEEDS
+from tests.generator import SHAPES, Truth, truths
 
 CELL: TypeAdapter[Cell] = TypeAdapter(Cell)
+ROW: TypeAdapter[RowRead] = TypeAdapter(RowRead)
 
 
 def test_json_schema_in_docs_is_current() -> None:
     assert schema.main(["--check"]) == 0, "run: python -m contracts.schema"
 
 
+def _rows_pass_as_they_stand(report: ParsedReport) -> None:
+    for reads in (report.rows.t2, report.rows.t3, report.rows.t4):
+        for read in reads.values():  # the parser builds rows without validating them too
+            assert ROW.validate_python(read, strict=True) == read
+            assert set(read) == set(RowRead.__annotations__)  # every key, as the JSON always had
+
+
+@settings(max_examples=10, deadline=None)
+@given(truths(), st.sampled_from(["html", "docx", "word_text"]))
+def test_rows_of_real_tables_pass_validation_as_they_stand(truth: Truth, shape: str) -> None:
+    report = parse(SHAPES[shape][1](truth), SHAPES[shape][0])
+    assert report.rows.t3 and all(read["at"] is not None for read in report.rows.t3.values()) == (shape != "word_text")
+    _rows_pass_as_they_stand(report)
+    assert ParsedReport.model_validate_json(report.model_dump_json()) == report
+
+
 def test_parsed_reports_survive_validation_unchanged() -> None:
     for seed in SEEDS:
         report = parse(seed.read_bytes())
+        _rows_pass_as_they_stand(report)
         again = ParsedReport.model_validate_json(report.model_dump_json())
         assert again == report
         for rows in (report.tables.t2, report.tables.t3, report.tables.t4):
