@@ -16,23 +16,33 @@ def add_grid(
     rows: Sequence[Sequence[tuple[Hashable, str, int, int]]],
     line_of_row: Sequence[int | None] | None = None,
     page: int | None = None,
+    spanned: Sequence[bool] | None = None,
 ) -> None:
     """Expand a table given as rows of (origin, text, rowspan, colspan) into document lines.
 
     A cell merged over several columns stands once in its row; a cell merged over several rows
     (a group label) is repeated on each row it covers, as a reader of the printed table sees it.
+    ``spanned``: whether each row has a merged cell, when the caller knows it already.
     """
     n = len(rows)
     # the slots of the rows that have merged cells or that a merged cell reaches; None: a plain row
     grid: list[list[tuple[Hashable, str] | None] | None] = [None] * n
+    # a row reached only by merged cells from above, in its first columns, and itself plain (the
+    # rows beside a group label): its own cells follow the slots from above, in order
+    tail = [False] * n
     count = 0
     for r, row in enumerate(rows):
         line = grid[r]
+        plain = not spanned[r] if spanned is not None else all(rs == 1 and cs == 1 for _, _, rs, cs in row)
         if line is None:
-            if all(rowspan == 1 and colspan == 1 for _, _, rowspan, colspan in row):
+            if plain:
                 count += len(row)
                 continue
             line = grid[r] = []
+        elif plain and None not in line:
+            tail[r] = True
+            count += len(row)
+            continue
         c = 0
         for origin, text, rowspan, colspan in row:
             while c < len(line) and line[c] is not None:
@@ -71,6 +81,12 @@ def add_grid(
                     cells.append(slot[1])
                     cols.append(c + 1)
                     last = slot[0]
+            if tail[r]:  # its own cells, after the slots from above
+                for c, (origin, text, _, _) in enumerate(rows[r], len(line) + 1):
+                    if origin != last:
+                        cells.append(text)
+                        cols.append(c)
+                        last = origin
         if cells:
             no = line_of_row[r] if line_of_row else None
             doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), no)

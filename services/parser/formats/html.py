@@ -82,15 +82,22 @@ class _Reader:
         self.tables += 1
         rows: list[list[tuple[object, str, int, int]]] = []
         lines: list[int | None] = []
+        spanned: list[bool] = []
         for r, tr in enumerate(_rows(el)):
-            rows.append(
-                [
-                    ((r, k), _text(td), _span(td.get("rowspan")), _span(td.get("colspan")))
-                    for k, td in enumerate(tr.iterchildren("td", "th"))
-                ]
-            )
+            row: list[tuple[object, str, int, int]] = []
+            merged = False
+            for k, td in enumerate(tr.iterchildren("td", "th")):  # written out: ~300 cells a report
+                text = td.text if len(td) == 0 else "".join(td.itertext())
+                rowspan, colspan = td.get("rowspan"), td.get("colspan")
+                if rowspan or colspan:
+                    merged = True
+                    row.append(((r, k), text.strip() if text else "", _span(rowspan), _span(colspan)))
+                else:
+                    row.append(((r, k), text.strip() if text else "", 1, 1))
+            rows.append(row)
             lines.append(tr.sourceline)
-        add_grid(self.doc, self.tables, rows, lines)
+            spanned.append(merged)
+        add_grid(self.doc, self.tables, rows, lines, spanned=spanned)
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:
@@ -98,11 +105,6 @@ def _rows(table: etree._Element) -> list[etree._Element]:
     for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
         rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
     return rows
-
-
-def _text(cell: etree._Element) -> str:
-    text = cell.text if len(cell) == 0 else "".join(cell.itertext())
-    return (text or "").strip()
 
 
 def _span(value: str | None) -> int:
