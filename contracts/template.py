@@ -106,10 +106,19 @@ def nfkc(text: str) -> str:
 _MATCH_CHARS = re.compile("[" + re.escape("".join(map(chr, MATCH_TABLE))) + "]")
 
 
+_MATCH_PAIRS = tuple((chr(k), v or "") for k, v in MATCH_TABLE.items())
+
+
 def unquote(text: str) -> str:
-    """``text.translate(MATCH_TABLE)``; looked for first, since translating Chinese text costs
-    ~60 ns a character and most text holds none of the characters translated."""
-    return text.translate(MATCH_TABLE) if _MATCH_CHARS.search(text) else text
+    """``text.translate(MATCH_TABLE)``, character by character with ``str.replace``: translating
+    Chinese text costs ~50 ns a character (29 µs for a paragraph with a 《》 in it), replacing a
+    character a few ns. Most text holds none of them, which is looked for first."""
+    if not _MATCH_CHARS.search(text):
+        return text
+    for char, by in _MATCH_PAIRS:  # each replaced by one or none: no order between them
+        if char in text:
+            text = text.replace(char, by)
+    return text
 
 
 def match_form(text: str) -> str:

@@ -64,9 +64,11 @@ _T4_LABELS = {
     "litigation_direct": "行政诉讼（未经复议直接起诉）",
     "litigation_after_review": "行政诉讼（复议后起诉）",
 }
-# Small counts as written plainly: a cell whose raw text is one of these and whose value is its
-# number was read as written (the parser gives a value only to a cell it read).
-_CANONICAL = {str(n): n for n in range(1000)}
+# Small counts as written plainly: a cell whose value is one of these numbers and whose raw text
+# is the number written out was read as written (the parser gives a value only to a cell it read).
+# Looked up by the value, not the text: a number's hash is itself, a text's must be computed
+# (and a report just decoded has new texts).
+_CANONICAL = {n: str(n) for n in range(1000)}
 
 
 class Report:
@@ -106,7 +108,7 @@ class Report:
                 values[row_id] = out
                 for col, cell in row.items():
                     value = cell["value"]
-                    if canonical(cell["raw"], -1) == value:  # a count written plainly (most cells)
+                    if canonical(value, 0) == cell["raw"]:  # a count written plainly (most cells)
                         out[col] = value
                         continue
                     if "state" not in cell:  # a number was read: a large count, an amount, or written otherwise

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.parser import parse
 from services.validator import RULES, Context, validate
@@ -141,3 +143,15 @@ def test_seeds_reach_their_truth(seed: Path) -> None:
     assert set(truth.get("should_include", [])) <= rules
     if truth.get("must_not_include_errors"):
         assert not verdict.errors
+
+
+@given(st.text(alphabet="0123456789 年件，。a申请\n", max_size=40))
+def test_table_row_pattern_is_three_numbers(line: str) -> None:
+    from services.validator.narrative import _TABLE_ROW
+
+    # the possessive pattern finds what the plain one finds, without its backtracking
+    assert (
+        bool(_TABLE_ROW.search(line))
+        == bool(re.search(r"\d+\D+\d+\D+\d", line))
+        == (len(re.findall(r"\d+", line)) >= 3)
+    )
