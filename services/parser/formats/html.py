@@ -16,6 +16,8 @@ _BLOCK = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer main body blockquote pre "  # noqa: SIM905
     "dd dt dl address center figure figcaption caption form tr".split()
 )
+_CELL = frozenset(["td", "th"])
+_SECTIONS = frozenset(["thead", "tbody", "tfoot"])
 _SKIP = frozenset(["script", "style", "head", "title", "noscript", "template", "svg"])
 # Plain elements (not lxml.html's classes, whose per-element lookup costs more than the reading).
 _PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, recover=True)
@@ -86,14 +88,21 @@ class _Reader:
         for r, tr in enumerate(_rows(el)):
             row: list[tuple[object, str, int, int]] = []
             merged = False
-            for k, td in enumerate(tr.iterchildren("td", "th")):  # written out: ~300 cells a report
+            k = 0
+            # written out, ~300 cells a report: lxml's own tag filter and attribute lookups cost
+            # more than the tag test and one look at whether the cell has attributes at all
+            for td in tr:
+                if td.tag not in _CELL:
+                    continue
                 text = td.text if len(td) == 0 else "".join(td.itertext())
-                rowspan, colspan = td.get("rowspan"), td.get("colspan")
-                if rowspan or colspan:
+                if td.keys() and (td.get("rowspan") or td.get("colspan")):
                     merged = True
-                    row.append(((r, k), text.strip() if text else "", _span(rowspan), _span(colspan)))
+                    row.append(
+                        ((r, k), text.strip() if text else "", _span(td.get("rowspan")), _span(td.get("colspan")))
+                    )
                 else:
                     row.append(((r, k), text.strip() if text else "", 1, 1))
+                k += 1
             rows.append(row)
             lines.append(tr.sourceline)
             spanned.append(merged)
@@ -102,8 +111,12 @@ class _Reader:
 
 def _rows(table: etree._Element) -> list[etree._Element]:
     rows: list[etree._Element] = []
-    for child in table.iterchildren("tr", "thead", "tbody", "tfoot"):
-        rows.extend([child] if child.tag == "tr" else child.iterchildren("tr"))
+    for child in table:  # (lxml's tag filter costs more than testing the tag)
+        tag = child.tag
+        if tag == "tr":
+            rows.append(child)
+        elif tag in _SECTIONS:
+            rows.extend(row for row in child if row.tag == "tr")
     return rows
 
 
