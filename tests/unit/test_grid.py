@@ -1,14 +1,17 @@
-"""Merged cells expanded: ``add_grid`` against a plain slot-by-slot expansion, on random tables."""
+"""Real tables: merged cells expanded (``add_grid`` against a slot-by-slot expansion), HTML table markup."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Hashable
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.parser import parse
 from services.parser.document import Document
 from services.parser.formats.grid import add_grid
+from tests.generator import SHAPES, Truth, truths
 
 Row = list[tuple[Hashable, str, int, int]]
 
@@ -70,3 +73,15 @@ def test_rows_beside_a_group_label_repeat_it() -> None:
     add_grid(doc, 1, rows)
     assert doc.cells[1] == ["不予公开", "其他法律行政法规禁止公开", "2"]
     assert [g.cols for g in doc.grids if g is not None] == [[1, 2, 3], [1, 2, 3], [1, 2, 3]]
+
+
+@settings(max_examples=15, deadline=None)
+@given(truths())
+def test_html_tables_read_alike_through_sections_header_cells_attributes_and_markup(truth: Truth) -> None:
+    plain = SHAPES["html"][1](truth).decode()
+    dressed = re.sub(r"(<table[^>]*>)", r"\1<tbody><!-- rows -->", plain).replace("</table>", "</tbody></table>")
+    dressed = re.sub(r"<td>([^<]*[^<\d][^<]*)</td>", r"<th align='center'>\1</th>", dressed)  # labels as header cells
+    dressed = re.sub(r"<td>(\d+)</td>", r"<td style='x'><p><span>\1</span></p></td>", dressed)
+    assert dressed.count("<th ") > 20 and dressed.count("<tbody>") == 3
+    a, b = parse(plain.encode(), "r.html"), parse(dressed.encode(), "r.html")
+    assert (b.tables.t2, b.tables.t3, b.tables.t4) == (a.tables.t2, a.tables.t3, a.tables.t4)
