@@ -52,27 +52,43 @@ def tables(draw: st.DrawFn) -> list[Row]:
     return rows
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=500, deadline=None)
 @given(tables(), st.booleans())
-def test_merged_cells_expand_as_slot_by_slot(rows: list[Row], tell: bool) -> None:
+def test_merged_cells_expand_as_slot_by_slot(rows: list[Row], named: bool) -> None:
     doc = Document("html")
-    spanned = [any(rs != 1 or cs != 1 for _, _, rs, cs in row) for row in rows] if tell else None
-    add_grid(doc, 1, rows, spanned=spanned)
+    texts = [[text for _, text, _, _ in row] for row in rows]
+    spans = [{k: (rs, cs) for k, (_, _, rs, cs) in enumerate(row) if (rs, cs) != (1, 1)} or None for row in rows]
+    origins: list[list[Hashable] | None] | None = [[o for o, _, _, _ in row] for row in rows] if named else None
+    add_grid(doc, 1, texts, spans, origins=origins)
     expected = [(cells, cols, r + 1) for r, (cells, cols) in enumerate(expand(rows)) if cells]
     got = [(cells, g.cols, g.row) for cells, g in zip(doc.cells, doc.grids, strict=True) if g is not None]
     assert got == expected
 
 
+def test_a_cell_continued_from_above_stands_once_at_its_first_column() -> None:
+    # a .docx vertical merge names the cell that started it: the same origin, once a row
+    doc = Document("docx")
+    origins: list[list[Hashable] | None] = [[(0, 0), (0, 1)], [(0, 0), (1, 1)]]
+    add_grid(doc, 1, [["组", "1"], ["组", "2"]], [{0: (1, 2)}, {0: (1, 2)}], origins=origins)
+    assert doc.cells == [["组", "1"], ["组", "2"]]
+    assert [g.cols for g in doc.grids if g is not None] == [[1, 3], [1, 3]]
+
+
 def test_rows_beside_a_group_label_repeat_it() -> None:
-    rows: list[Row] = [
-        [((0, 0), "不予公开", 3, 1), ((0, 1), "属于国家秘密", 1, 1), ((0, 2), "1", 1, 1)],
-        [((1, 0), "其他法律行政法规禁止公开", 1, 1), ((1, 1), "2", 1, 1)],
-        [((2, 0), "危及“三安全一稳定”", 1, 1), ((2, 1), "3", 1, 2)],
-    ]
     doc = Document("html")
-    add_grid(doc, 1, rows)
+    rows = [["不予公开", "属于国家秘密", "1"], ["其他法律行政法规禁止公开", "2"], ["危及“三安全一稳定”", "3"]]
+    add_grid(doc, 1, rows, [{0: (3, 1)}, None, {1: (1, 2)}])
     assert doc.cells[1] == ["不予公开", "其他法律行政法规禁止公开", "2"]
     assert [g.cols for g in doc.grids if g is not None] == [[1, 2, 3], [1, 2, 3], [1, 2, 3]]
+
+
+def test_a_table_of_too_many_slots_is_no_table() -> None:
+    doc = Document("html")
+    rows = [["a", "b", "c"]] + [[] for _ in range(99)]  # three cells over 100 rows and 100 columns
+    add_grid(doc, 1, rows, [{0: (100, 100), 1: (100, 100), 2: (100, 100)}] + [None] * 99)
+    assert len(doc) == 0
+    add_grid(doc, 1, rows[:50], [{0: (100, 100), 1: (100, 100)}] + [None] * 49)  # 10,000 slots
+    assert len(doc) == 50
 
 
 @settings(max_examples=15, deadline=None)

@@ -130,8 +130,8 @@ def _int(el: etree._Element, default: int) -> int:
 def _table(doc: Document, tbl: etree._Element, no: int) -> None:
     """One pass over the table's elements (lxml's C iterator), a row at a time.
 
-    Yields rows of (origin, text, 1, colspan) to the grid; a w:vMerge continuation takes the
-    origin of the cell that started the merge in its column. A table nested in a cell is read
+    Gives the grid rows of (origin, text, 1, colspan); a w:vMerge continuation takes the origin
+    of the cell that started the merge in its column. A table nested in a cell is read
     as that cell's text.
     """
     rows: list[list[tuple[object, str, int, int]]] = []
@@ -191,4 +191,10 @@ def _table(doc: Document, tbl: etree._Element, no: int) -> None:
             cell.append("\t")
         else:
             cell.append("\n")
-    add_grid(doc, no, rows)
+    add_grid(
+        doc,
+        no,
+        [[text for _, text, _, _ in row] for row in rows],
+        [{k: (1, w) for k, (_, _, _, w) in enumerate(row) if w != 1} or None for row in rows],
+        origins=[[origin for origin, _, _, _ in row] for row in rows],
+    )

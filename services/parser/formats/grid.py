@@ -9,84 +9,107 @@ from services.parser.document import Document, GridRow
 MAX_SPAN = 100
 MAX_CELLS = 20_000
 
+Slot = tuple[Hashable, str]  # (the cell's origin, its text)
+
 
 def add_grid(
     doc: Document,
     table_no: int,
-    rows: Sequence[Sequence[tuple[Hashable, str, int, int]]],
+    rows: Sequence[list[str]],
+    spans: Sequence[dict[int, tuple[int, int]] | None] | None = None,
     line_of_row: Sequence[int | None] | None = None,
     page: int | None = None,
-    spanned: Sequence[bool] | None = None,
+    origins: Sequence[list[Hashable] | None] | None = None,
 ) -> None:
-    """Expand a table given as rows of (origin, text, rowspan, colspan) into document lines.
+    """Expand a table into document lines: each row its cells' texts, in order.
 
-    A cell merged over several columns stands once in its row; a cell merged over several rows
-    (a group label) is repeated on each row it covers, as a reader of the printed table sees it.
-    ``spanned``: whether each row has a merged cell, when the caller knows it already.
+    ``spans[r]``: the (rowspan, colspan) of the row's merged cells by their index in the row
+    (None: no merged cell). ``origins[r]``: what identifies each cell of the row, where a cell
+    is one already met (a .docx vertical merge names the cell that started it); by default
+    every cell is its own. A table of more than ``MAX_CELLS`` slots is no table (nothing added).
+
+    Cells are placed left to right in the first free slots of their row, as a browser does. A
+    cell merged over several columns stands once in its row; a cell merged over several rows (a
+    group label) is repeated on each row it covers, as a reader of the printed table sees it.
+    Most rows have no merged cell, and what merged cells from above put in them (if anything)
+    fills their first columns: their cells are taken as they stand, after those. Only the other
+    rows are laid out slot by slot.
     """
     n = len(rows)
-    # the slots of the rows that have merged cells or that a merged cell reaches; None: a plain row
-    grid: list[list[tuple[Hashable, str] | None] | None] = [None] * n
-    # a row reached only by merged cells from above, in its first columns, and itself plain (the
-    # rows beside a group label): its own cells follow the slots from above, in order
-    tail = [False] * n
+    # what merged cells from the rows above put in each row, in the order they were placed:
+    # (first slot, width, slot); None: nothing reaches the row
+    above: list[list[tuple[int, int, Slot]] | None] = [None] * n
+    out: list[tuple[list[str], list[int]]] = []
     count = 0
-    for r, row in enumerate(rows):
-        line = grid[r]
-        plain = not spanned[r] if spanned is not None else all(rs == 1 and cs == 1 for _, _, rs, cs in row)
-        if line is None:
-            if plain:
-                count += len(row)
+    for r, texts in enumerate(rows):
+        merged = spans[r] if spans is not None else None
+        named = origins[r] if origins is not None else None
+        writes = above[r]
+        count += len(texts)
+        if merged is None and named is None:
+            if writes is None:  # most rows: the cells side by side
+                out.append((texts, list(range(1, len(texts) + 1))))
                 continue
-            line = grid[r] = []
-        elif plain and None not in line:
-            tail[r] = True
-            count += len(row)
-            continue
+            line = _slots(writes)
+            if None not in line:  # beside a group label: the cells after what stands above
+                cells, cols = _distinct(line)
+                out.append((cells + texts, cols + list(range(len(line) + 1, len(line) + 1 + len(texts)))))
+                continue
+        else:
+            line = _slots(writes) if writes is not None else []
         c = 0
-        for origin, text, rowspan, colspan in row:
+        for k, text in enumerate(texts):
             while c < len(line) and line[c] is not None:
                 c += 1
-            slot: tuple[Hashable, str] | None = (origin, text)
-            if rowspan == 1 and colspan == 1:  # most cells: no span to spread
+            slot: Slot = (named[k] if named is not None else (r, k), text)
+            rowspan, colspan = merged.get(k, (1, 1)) if merged is not None else (1, 1)
+            if rowspan == 1 and colspan == 1:
                 if c == len(line):
                     line.append(slot)
                 else:
                     line[c] = slot
                 c += 1
-                count += 1
                 continue
             rowspan = 1 if rowspan < 1 else min(rowspan, MAX_SPAN, n - r)
             colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
-            for dr in range(rowspan):
-                target = grid[r + dr]
-                if target is None:
-                    target = grid[r + dr] = []
-                if len(target) < c + colspan:
-                    target.extend([None] * (c + colspan - len(target)))
-                target[c : c + colspan] = [slot] * colspan
+            _put(line, c, colspan, slot)
+            for dr in range(1, rowspan):
+                later = above[r + dr]
+                if later is None:
+                    later = above[r + dr] = []
+                later.append((c, colspan, slot))
             c += colspan
-            count += rowspan * colspan
+            count += rowspan * colspan - 1
             if count > MAX_CELLS:
                 return
-    for r, line in enumerate(grid):
-        if line is None:  # a plain row: its cells, one a column
-            cells = [text for _, text, _, _ in rows[r]]
-            cols = list(range(1, len(cells) + 1))
-        else:
-            cells, cols = [], []
-            last: Hashable = None
-            for c, slot in enumerate(line):
-                if slot is not None and slot[0] != last:
-                    cells.append(slot[1])
-                    cols.append(c + 1)
-                    last = slot[0]
-            if tail[r]:  # its own cells, after the slots from above
-                for c, (origin, text, _, _) in enumerate(rows[r], len(line) + 1):
-                    if origin != last:
-                        cells.append(text)
-                        cols.append(c)
-                        last = origin
+        out.append(_distinct(line))
+    if count > MAX_CELLS:
+        return
+    for r, (cells, cols) in enumerate(out):
         if cells:
-            no = line_of_row[r] if line_of_row else None
-            doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), no)
+            doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), line_of_row[r] if line_of_row else None)
+
+
+def _put(line: list[Slot | None], c: int, width: int, slot: Slot) -> None:
+    if len(line) < c + width:
+        line.extend([None] * (c + width - len(line)))
+    line[c : c + width] = [slot] * width
+
+
+def _slots(writes: list[tuple[int, int, Slot]]) -> list[Slot | None]:
+    line: list[Slot | None] = []
+    for c, width, slot in writes:
+        _put(line, c, width, slot)
+    return line
+
+
+def _distinct(line: list[Slot | None]) -> tuple[list[str], list[int]]:
+    """A row's distinct cells (a cell over several slots once, at its first) and their columns."""
+    cells, cols = [], []
+    last: Hashable = None
+    for c, slot in enumerate(line, 1):
+        if slot is not None and slot[0] != last:
+            cells.append(slot[1])
+            cols.append(c)
+            last = slot[0]
+    return cells, cols

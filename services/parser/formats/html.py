@@ -82,31 +82,26 @@ class _Reader:
     def table(self, el: etree._Element) -> None:
         self.deadline.check()
         self.tables += 1
-        rows: list[list[tuple[object, str, int, int]]] = []
+        rows: list[list[str]] = []
+        spans: list[dict[int, tuple[int, int]] | None] = []
         lines: list[int | None] = []
-        spanned: list[bool] = []
-        for r, tr in enumerate(_rows(el)):
-            row: list[tuple[object, str, int, int]] = []
-            merged = False
-            k = 0
+        for tr in _rows(el):
+            texts: list[str] = []
+            merged: dict[int, tuple[int, int]] | None = None
             # written out, ~300 cells a report: lxml's own tag filter and attribute lookups cost
             # more than the tag test and one look at whether the cell has attributes at all
             for td in tr:
                 if td.tag not in _CELL:
                     continue
-                text = td.text if len(td) == 0 else "".join(td.itertext())
                 if td.keys() and (td.get("rowspan") or td.get("colspan")):
-                    merged = True
-                    row.append(
-                        ((r, k), text.strip() if text else "", _span(td.get("rowspan")), _span(td.get("colspan")))
-                    )
-                else:
-                    row.append(((r, k), text.strip() if text else "", 1, 1))
-                k += 1
-            rows.append(row)
+                    if merged is None:
+                        merged = {}
+                    merged[len(texts)] = (_span(td.get("rowspan")), _span(td.get("colspan")))
+                texts.append((td.text if len(td) == 0 else "".join(td.itertext())) or "")
+            rows.append(texts)
+            spans.append(merged)
             lines.append(tr.sourceline)
-            spanned.append(merged)
-        add_grid(self.doc, self.tables, rows, lines, spanned=spanned)
+        add_grid(self.doc, self.tables, rows, spans, lines)
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:

@@ -54,12 +54,8 @@ def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
                 else:
                     tables += 1
                     rows = [
-                        [
-                            ((r, c), (text or "").replace("\n", ""), 1, 1)
-                            for c, text in enumerate(row)
-                            if text is not None
-                        ]
-                        for r, row in enumerate(item.extract())  # type: ignore[attr-defined]
+                        [text.replace("\n", "") for text in row if text is not None]
+                        for row in item.extract()  # type: ignore[attr-defined]
                     ]
                     add_grid(doc, tables, rows, page=page_no)
             page.flush_cache() if hasattr(page, "flush_cache") else None
