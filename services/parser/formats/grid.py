@@ -40,23 +40,46 @@ def add_grid(
     # (first slot, width, slot); None: nothing reaches the row
     above: list[list[tuple[int, int, Slot]] | None] = [None] * n
     out: list[tuple[list[str], list[int]]] = []
+    prefixes: dict[tuple[tuple[int, int, Slot], ...], tuple[list[str], list[int], int]] = {}
     count = 0
     for r, texts in enumerate(rows):
         merged = spans[r] if spans is not None else None
         named = origins[r] if origins is not None else None
         writes = above[r]
         count += len(texts)
-        if merged is None and named is None:
-            if writes is None:  # most rows: the cells side by side
-                out.append((texts, list(range(1, len(texts) + 1))))
+        if named is None and (merged is None or all(rowspan <= 1 for rowspan, _ in merged.values())):
+            # no cell merged over rows: the cells side by side, after what stands above (if anything)
+            if writes is None:
+                if merged is None:  # most rows
+                    out.append((texts, list(range(1, len(texts) + 1))))
+                    continue
+                cells: list[str] = []
+                cols: list[int] = []
+                width = 0
+            else:
+                key = tuple(writes)  # the rows of a group: the same cells from above, worked out once
+                prefix = prefixes.get(key)
+                if prefix is None:
+                    line = _slots(writes)
+                    prefix = prefixes[key] = (*_distinct(line), len(line)) if None not in line else ([], [], -1)
+                cells, cols, width = prefix
+            if width >= 0:  # (else what stands above leaves gaps: slot by slot)
+                c = width + 1
+                if merged is None:
+                    placed = list(range(c, c + len(texts)))
+                else:  # cells merged over columns
+                    placed = []
+                    for k in range(len(texts)):
+                        placed.append(c)
+                        span = merged.get(k)
+                        wide = 1 if span is None or span[1] < 1 else min(span[1], MAX_SPAN)
+                        c += wide
+                        count += wide - 1
+                    if count > MAX_CELLS:
+                        return
+                out.append(([*cells, *texts], [*cols, *placed]))
                 continue
-            line = _slots(writes)
-            if None not in line:  # beside a group label: the cells after what stands above
-                cells, cols = _distinct(line)
-                out.append((cells + texts, cols + list(range(len(line) + 1, len(line) + 1 + len(texts)))))
-                continue
-        else:
-            line = _slots(writes) if writes is not None else []
+        line = _slots(writes) if writes is not None else []
         c = 0
         for k, text in enumerate(texts):
             while c < len(line) and line[c] is not None:
