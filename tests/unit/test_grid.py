@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Hashable
 
@@ -101,3 +102,21 @@ def test_html_tables_read_alike_through_sections_header_cells_attributes_and_mar
     assert dressed.count("<th ") > 20 and dressed.count("<tbody>") == 3
     a, b = parse(plain.encode(), "r.html"), parse(dressed.encode(), "r.html")
     assert (b.tables.t2, b.tables.t3, b.tables.t4) == (a.tables.t2, a.tables.t3, a.tables.t4)
+
+
+@settings(max_examples=5, deadline=None)
+@given(truths())
+def test_html_reads_alike_in_every_encoding_whatever_the_page_declares(truth: Truth) -> None:
+    page = SHAPES["html"][1](truth).decode().replace("<meta charset='utf-8'>", "<meta charset='gbk'>")
+    assert "charset='gbk'" in page
+    uploads = [
+        page.encode(),
+        codecs.BOM_UTF8 + page.encode(),
+        page.encode("gb18030"),
+        codecs.BOM_UTF16_LE + page.encode("utf-16-le"),
+    ]
+    reports = [parse(data, "r.html") for data in uploads]
+    assert [r.encoding for r in reports] == ["utf-8", "utf-8", "gb18030", "utf-16"]
+    assert all(
+        (r.tables, r.sections, r.office) == (reports[0].tables, reports[0].sections, reports[0].office) for r in reports
+    )

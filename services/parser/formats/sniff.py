@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from services.parser.document import Document
@@ -38,7 +39,8 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
     if "<" in text[:4096] and _HTML.search(text, 0, 4096):
         from services.parser.formats import html
 
-        return html.read(text, encoding, deadline)
+        utf8 = encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8)
+        return html.read(text, encoding, deadline, data if utf8 else None)
     if text.count("\n") > limits.max_lines:
         raise UnreadableUpload(Reason.TOO_COMPLEX, f"more than {limits.max_lines} lines")
     markdown = name.endswith((".md", ".markdown")) or "markdown" in (media_type or "")
