@@ -31,9 +31,10 @@ def add_grid(
     Cells are placed left to right in the first free slots of their row, as a browser does. A
     cell merged over several columns stands once in its row; a cell merged over several rows (a
     group label) is repeated on each row it covers, as a reader of the printed table sees it.
-    Most rows have no merged cell, and what merged cells from above put in them (if anything)
-    fills their first columns: their cells are taken as they stand, after those. Only the other
-    rows are laid out slot by slot.
+    Most rows have no cell merged over rows, and what merged cells from above put in them (if
+    anything) fills their first columns: their cells are laid out side by side after those, by
+    their widths (what stands above worked out once for all the rows of a group). Only the other
+    rows (header rows, the first row of a group) are laid out slot by slot.
     """
     n = len(rows)
     # what merged cells from the rows above put in each row, in the order they were placed:
