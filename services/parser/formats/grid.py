@@ -31,10 +31,10 @@ def add_grid(
     Cells are placed left to right in the first free slots of their row, as a browser does. A
     cell merged over several columns stands once in its row; a cell merged over several rows (a
     group label) is repeated on each row it covers, as a reader of the printed table sees it.
-    Most rows have no cell merged over rows, and what merged cells from above put in them (if
-    anything) fills their first columns: their cells are laid out side by side after those, by
-    their widths (what stands above worked out once for all the rows of a group). Only the other
-    rows (header rows, the first row of a group) are laid out slot by slot.
+    In most rows what merged cells from above put there (if anything) fills the first columns:
+    the row's cells are laid out side by side after it, by their widths (what stands above is
+    worked out once for all the rows of a group). Only a row where it leaves gaps (a header row
+    under cells merged in the middle) or whose cells name their origins is laid out slot by slot.
     """
     n = len(rows)
     # what merged cells from the rows above put in each row, in the order they were placed:
@@ -48,8 +48,8 @@ def add_grid(
         named = origins[r] if origins is not None else None
         writes = above[r]
         count += len(texts)
-        if named is None and (merged is None or all(rowspan <= 1 for rowspan, _ in merged.values())):
-            # no cell merged over rows: the cells side by side, after what stands above (if anything)
+        if named is None:
+            # what stands above (if anything) fills the first columns: the cells side by side after it
             if writes is None:
                 if merged is None:  # most rows
                     out.append((texts, list(range(1, len(texts) + 1))))
@@ -65,19 +65,24 @@ def add_grid(
                     prefix = prefixes[key] = (*_distinct(line), len(line)) if None not in line else ([], [], -1)
                 cells, cols, width = prefix
             if width >= 0:  # (else what stands above leaves gaps: slot by slot)
-                c = width + 1
                 if merged is None:
-                    placed = list(range(c, c + len(texts)))
-                else:  # cells merged over columns
+                    placed = list(range(width + 1, width + 1 + len(texts)))
+                else:  # merged cells: each cell at its width's distance, those over rows put in the rows below
                     placed = []
+                    c = width
                     for k in range(len(texts)):
-                        placed.append(c)
+                        placed.append(c + 1)
                         span = merged.get(k)
-                        wide = 1 if span is None or span[1] < 1 else min(span[1], MAX_SPAN)
-                        c += wide
-                        count += wide - 1
-                    if count > MAX_CELLS:
-                        return
+                        if span is None:
+                            c += 1
+                            continue
+                        rowspan, colspan = _clamped(span, n - r)
+                        if rowspan > 1:
+                            _reach_below(above, r, rowspan, (c, colspan, ((r, k), texts[k])))
+                        c += colspan
+                        count += rowspan * colspan - 1
+                        if count > MAX_CELLS:
+                            return
                 out.append(([*cells, *texts], [*cols, *placed]))
                 continue
         line = _slots(writes) if writes is not None else []
@@ -85,7 +90,7 @@ def add_grid(
         for k, text in enumerate(texts):
             while c < len(line) and line[c] is not None:
                 c += 1
-            slot: Slot = (named[k] if named is not None else (r, k), text)
+            slot = (named[k] if named is not None else (r, k), text)
             rowspan, colspan = merged.get(k, (1, 1)) if merged is not None else (1, 1)
             if rowspan == 1 and colspan == 1:
                 if c == len(line):
@@ -94,14 +99,10 @@ def add_grid(
                     line[c] = slot
                 c += 1
                 continue
-            rowspan = 1 if rowspan < 1 else min(rowspan, MAX_SPAN, n - r)
-            colspan = 1 if colspan < 1 else min(colspan, MAX_SPAN)
+            rowspan, colspan = _clamped((rowspan, colspan), n - r)
             _put(line, c, colspan, slot)
-            for dr in range(1, rowspan):
-                later = above[r + dr]
-                if later is None:
-                    later = above[r + dr] = []
-                later.append((c, colspan, slot))
+            if rowspan > 1:
+                _reach_below(above, r, rowspan, (c, colspan, slot))
             c += colspan
             count += rowspan * colspan - 1
             if count > MAX_CELLS:
@@ -112,6 +113,23 @@ def add_grid(
     for r, (cells, cols) in enumerate(out):
         if cells:
             doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), line_of_row[r] if line_of_row else None)
+
+
+def _clamped(span: tuple[int, int], rows_left: int) -> tuple[int, int]:
+    """(rowspan, colspan) as laid out: at least 1, at most ``MAX_SPAN`` and the rows there are."""
+    rowspan, colspan = span
+    return (1 if rowspan < 1 else min(rowspan, MAX_SPAN, rows_left), 1 if colspan < 1 else min(colspan, MAX_SPAN))
+
+
+def _reach_below(
+    above: list[list[tuple[int, int, Slot]] | None], r: int, rowspan: int, write: tuple[int, int, Slot]
+) -> None:
+    """A cell merged over rows: what it puts in each row below ``r`` that it covers."""
+    for dr in range(1, rowspan):
+        later = above[r + dr]
+        if later is None:
+            later = above[r + dr] = []
+        later.append(write)
 
 
 def _put(line: list[Slot | None], c: int, width: int, slot: Slot) -> None:
