@@ -133,13 +133,13 @@ class Document:
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
         self.source = None
-        row = "".join(cells)
-        if "[" in row or "{" in row or "<" in row:
-            cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c.strip() for c in cells]
-        else:
-            cells = list(map(str.strip, cells))
+        cells = list(map(str.strip, cells))
+        raw = "\t".join(cells)
+        if "[" in raw or "{" in raw or "<" in raw:
+            cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c for c in cells]
+            raw = "\t".join(cells)
         self.nos.append(no if no is not None else len(self.raws) + 1)
-        self.raws.append("\t".join(cells))
+        self.raws.append(raw)
         self.grids.append(grid)
         self.cells.append(cells)
         self.grid_rows += 1
