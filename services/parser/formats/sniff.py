@@ -35,12 +35,12 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
         kind = "Word .docx" if name.endswith(".docx") else "PDF"
         raise UnreadableUpload(Reason.CORRUPT, f"the file is named {kind} but is not one (damaged?)")
     text, encoding = text_format.decode(data)
-    if text_format.looks_binary(text):
+    utf8 = encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8)  # the upload is the text's UTF-8
+    if text_format.looks_binary(text, data if utf8 else None):
         raise UnreadableUpload(Reason.BINARY, "the upload is binary data, not a document")
     if "<" in text[:4096] and _HTML.search(text, 0, 4096):
         from services.parser.formats import html
 
-        utf8 = encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8)
         return html.read(text, encoding, deadline, data if utf8 else None)
     if text.count("\n") > limits.max_lines:
         raise UnreadableUpload(Reason.TOO_COMPLEX, f"more than {limits.max_lines} lines")

@@ -42,16 +42,17 @@ def decode(data: bytes) -> tuple[str, str]:
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
 
 
-def looks_binary(text: str) -> bool:
+def looks_binary(text: str, utf8: bytes | None = None) -> bool:
     """Control characters (and U+FFFD) beyond one per cent mean noise, not a document.
 
     Counted in the UTF-8 of the sample, where each of them is bytes of its own: deleting bytes
     is a table lookup per byte, a regular expression over the characters costs ten times more.
+    ``utf8``: the text's own UTF-8 when the upload was it (not encoded again).
     """
     sample = text[:20000]
     if not sample:
         return False
-    data = sample.encode("utf-8", "surrogatepass")
+    data = utf8 if utf8 is not None and len(sample) == len(text) else sample.encode("utf-8", "surrogatepass")
     controls = len(data) - len(data.translate(None, _CONTROL_BYTES)) + data.count("\ufffd".encode())
     return controls / len(sample) > 0.01
 
