@@ -345,7 +345,7 @@ def _fill(
                     continue
             cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
-        read.rows[row.id] = {"label": label, "line": line, "at": at, "uncertain": False, "note": note, "unplaced": ()}
+        read.rows[row.id] = row_read(label, line, at, note=note)
         return
     kept = tuple(_loose(v) for v in values if v[KIND] != EMPTY)
     read.cells[row.id] = {c: make_cell(None, None, line, state="missing") for c in row.columns}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 
 from lxml import etree
 
@@ -130,16 +130,26 @@ def _int(el: etree._Element, default: int) -> int:
 def _table(doc: Document, tbl: etree._Element, no: int) -> None:
     """One pass over the table's elements (lxml's C iterator), a row at a time.
 
-    Gives the grid rows of (origin, text, 1, colspan); a w:vMerge continuation takes the origin
-    of the cell that started the merge in its column. A table nested in a cell is read
+    Gives the grid each row's cells (texts, column spans, origins); a w:vMerge continuation
+    takes the origin of the cell that started the merge in its column. A table nested in a cell is read
     as that cell's text.
     """
-    rows: list[list[tuple[object, str, int, int]]] = []
-    above: dict[int, tuple[object, str]] = {}  # grid column -> the cell that started there
-    row: list[tuple[object, str, int, int]] = []
+    rows: list[list[str]] = []  # each row's cells' texts, their spans and their origins, for add_grid
+    spans: list[dict[int, tuple[int, int]] | None] = []
+    origins: list[list[Hashable] | None] = []
+    texts: list[str] = []
+    widths: dict[int, tuple[int, int]] = {}
+    named: list[Hashable] = []
+    above: dict[int, tuple[Hashable, str]] = {}  # grid column -> the cell that started there
     cell: list[str] = []
     span, merge, col, start, depth = 1, None, 0, 0, 0
     r = -1
+
+    def put(origin: Hashable, text: str, width: int) -> None:
+        if width != 1:
+            widths[len(texts)] = (1, width)
+        texts.append(text)
+        named.append(origin)
 
     def close() -> None:
         nonlocal col
@@ -148,7 +158,7 @@ def _table(doc: Document, tbl: etree._Element, no: int) -> None:
         else:
             origin, text = (r, start), "".join(cell).strip()
             above[start] = (origin, text)
-        row.append((origin, text, 1, span))
+        put(origin, text, span)
         col = start + span
 
     open_cell = False
@@ -164,14 +174,16 @@ def _table(doc: Document, tbl: etree._Element, no: int) -> None:
                 close()
                 open_cell = False
             elif depth == 1 and tag == _TR:
-                rows.append(row)
+                rows.append(texts)
+                spans.append(widths or None)
+                origins.append(named)
             continue
         if depth > 1:  # inside a nested table: its text belongs to the outer cell
             if tag == _T and open_cell:
                 cell.append(el.text or "")
             continue
         if tag == _TR:
-            r, row, col = r + 1, [], 0
+            r, texts, widths, named, col = r + 1, [], {}, [], 0
         elif tag == _TC:
             cell, span, merge, start, open_cell = [], 1, None, col, True
         elif tag == _T:
@@ -186,15 +198,9 @@ def _table(doc: Document, tbl: etree._Element, no: int) -> None:
         elif tag == _BEFORE:
             col = max(_int(el, 0), 0)
             if col:
-                row.append(((r, -1), "", 1, col))
+                put((r, -1), "", col)
         elif tag == _TAB:
             cell.append("\t")
         else:
             cell.append("\n")
-    add_grid(
-        doc,
-        no,
-        [[text for _, text, _, _ in row] for row in rows],
-        [{k: (1, w) for k, (_, _, _, w) in enumerate(row) if w != 1} or None for row in rows],
-        origins=[[origin for origin, _, _, _ in row] for row in rows],
-    )
+    add_grid(doc, no, rows, spans, origins=origins)
