@@ -104,6 +104,19 @@ def uploads(n: int, mutated: int) -> list[tuple[str, bytes]]:
     return [*out, ("e.txt", b""), ("b.bin", bytes(range(256)) * 10), ("x.docx", b"PK\x03\x04garbage")]
 
 
+def outputs(checkouts: list[Path], docs: list[tuple[str, bytes]]) -> list[list[str]]:
+    """Each checkout's output for every upload (a JSON line each), each checkout in its own process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_file = Path(tmp) / "corpus.pickle"
+        corpus_file.write_bytes(pickle.dumps(docs))
+        out = []
+        for k, checkout in enumerate(checkouts):
+            lines = Path(tmp) / f"out{k}.jsonl"
+            subprocess.run([sys.executable, "-c", DUMP, str(checkout), str(corpus_file), str(lines)], check=True)
+            out.append(lines.read_text(encoding="utf-8").splitlines())
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("other", type=Path, help="the other checkout (e.g. a git worktree of an earlier commit)")
@@ -111,19 +124,12 @@ def main() -> None:
     ap.add_argument("--mutated", type=int, default=300)
     args = ap.parse_args()
     docs = uploads(args.n, args.mutated)
-    with tempfile.TemporaryDirectory() as tmp:
-        corpus_file = Path(tmp) / "corpus.pickle"
-        corpus_file.write_bytes(pickle.dumps(docs))
-        outputs = []
-        for k, checkout in enumerate((ROOT, args.other.resolve())):
-            out = Path(tmp) / f"out{k}.jsonl"
-            subprocess.run([sys.executable, "-c", DUMP, str(checkout), str(corpus_file), str(out)], check=True)
-            outputs.append(out.read_text(encoding="utf-8").splitlines())
-    differing = [k for k, (a, b) in enumerate(zip(*outputs, strict=True)) if a != b]
+    here, other = outputs([ROOT, args.other.resolve()], docs)
+    differing = [k for k, (a, b) in enumerate(zip(here, other, strict=True)) if a != b]
     print(f"{len(docs)} uploads, {len(differing)} with a different output")
     for k in differing[:5]:
-        path, here, other = first_difference(json.loads(outputs[0][k]), json.loads(outputs[1][k]))
-        print(f"--- #{k} {docs[k][0]} at {path}\n  here:  {here!r:.300}\n  other: {other!r:.300}")
+        path, mine, theirs = first_difference(json.loads(here[k]), json.loads(other[k]))
+        print(f"--- #{k} {docs[k][0]} at {path}\n  here:  {mine!r:.300}\n  other: {theirs!r:.300}")
     sys.exit(1 if differing else 0)
 
 
