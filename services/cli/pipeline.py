@@ -28,7 +28,12 @@ from services.registry import Live
 from services.runtime import SERVICES, clients, create_workers, run_workers, submit
 from services.streams import Settings
 
-SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+# The bundled samples: beside the package in a checkout; in the working directory where the
+# package is installed (the image keeps them in /app, its working directory).
+SAMPLES = next(
+    (p for p in (Path(__file__).resolve().parents[2] / "samples", Path("samples").resolve()) if p.is_dir()),
+    Path("samples"),
+)
 
 
 def quiet_gc() -> None:
@@ -215,6 +220,8 @@ def demo_cmd(
     settings = Settings(
         redis_url=url, offices_file=str(SAMPLES / "offices.yaml"), outbox_dir=str(folder), consumer="demo"
     )
+    if not (SAMPLES / "reports").is_dir():
+        raise typer.BadParameter(f"no bundled samples here ({SAMPLES}): run it from the checkout or the image's /app")
     reports = sorted((SAMPLES / "reports").iterdir())
     out = out_console()
     configure_logging(json_lines=True)
