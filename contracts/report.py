@@ -14,7 +14,29 @@ from typing import Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
+# the constructors of the cells' shapes, in their own module (which the compiled build compiles)
+from contracts.cells import cell_state, grid_ref, make_cell, row_read
 from contracts.template import SectionId, TemplateId
+
+__all__ = [
+    "Cell",
+    "CellState",
+    "ExtraRow",
+    "Format",
+    "GridRef",
+    "ParsedReport",
+    "RowRead",
+    "SectionRead",
+    "Sources",
+    "TableRows",
+    "TableTemplates",
+    "Tables",
+    "YearSources",
+    "cell_state",
+    "grid_ref",
+    "make_cell",
+    "row_read",
+]
 
 Format = Literal["text", "markdown", "html", "docx", "pdf"]
 CellState = Literal["read", "blank", "unread", "missing"]
@@ -32,13 +54,6 @@ class GridRef(TypedDict):
     row: int
     col: int
     page: NotRequired[int]
-
-
-def grid_ref(table: int, row: int, col: int, page: int | None = None) -> GridRef:
-    ref: GridRef = {"table": table, "row": row, "col": col}
-    if page is not None:
-        ref["page"] = page
-    return ref
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -66,29 +81,6 @@ class Cell(TypedDict):
     unit: NotRequired[str]
 
 
-def cell_state(cell: Cell) -> CellState:
-    return cell.get("state", "read")
-
-
-def make_cell(
-    raw: str | None,
-    value: int | Decimal | None,
-    line: int | None,
-    at: GridRef | None = None,
-    state: CellState = "read",
-    unit: str | None = None,
-) -> Cell:
-    """A cell with only the keys it needs (what tests and slow paths use; the parser inlines it)."""
-    cell: Cell = {"raw": raw, "value": value, "line": line}
-    if at is not None:
-        cell["at"] = at
-    if state != "read":
-        cell["state"] = state
-    if unit is not None:
-        cell["unit"] = unit
-    return cell
-
-
 @with_config(ConfigDict(extra="forbid"))
 class RowRead(TypedDict):
     """How a template row was found: its label as written, and whether its cells are certain.
@@ -107,17 +99,6 @@ class RowRead(TypedDict):
     uncertain: bool
     note: str | None
     unplaced: tuple[Cell, ...]
-
-
-def row_read(
-    label: str,
-    line: int | None = None,
-    at: GridRef | None = None,
-    uncertain: bool = False,
-    note: str | None = None,
-    unplaced: tuple[Cell, ...] = (),
-) -> RowRead:
-    return {"label": label, "line": line, "at": at, "uncertain": uncertain, "note": note, "unplaced": unplaced}
 
 
 class ExtraRow(_Frozen):
