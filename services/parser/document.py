@@ -37,14 +37,20 @@ def strip_artefacts(text: str) -> str:
     return _ARTEFACT.sub("", text)
 
 
-@dataclass(slots=True)
 class GridRow:
-    """Where a table row stands: table and row numbers and each distinct cell's column."""
+    """Where a table row stands: table and row numbers and each distinct cell's column.
 
-    table: int
-    row: int
-    cols: list[int]
-    page: int | None = None
+    (A plain class, like ``Line``: the compiled build compiles its ``__init__``, where a
+    dataclass's is generated at run time and interpreted; one is made per table row.)
+    """
+
+    __slots__ = ("cols", "page", "row", "table")
+
+    def __init__(self, table: int, row: int, cols: list[int], page: int | None = None) -> None:
+        self.table = table
+        self.row = row
+        self.cols = cols
+        self.page = page
 
 
 class Line:

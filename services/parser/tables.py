@@ -49,11 +49,16 @@ AT: Final = 4
 NUM_MATCH: Final = 5
 
 
-@dataclass(slots=True)
 class RawRow:
-    label: list[Tok]
-    values: list[Tok]
-    grid: bool
+    """The text before a run of values (the row's label), the values, and whether it is a real
+    table's row. A plain class, as ``document.GridRow`` is and for the same reason."""
+
+    __slots__ = ("grid", "label", "values")
+
+    def __init__(self, label: list[Tok], values: list[Tok], grid: bool) -> None:
+        self.label = label
+        self.values = values
+        self.grid = grid
 
 
 # Cells and rows are built here in their final shape (contracts.report's Cell and RowRead, plain
