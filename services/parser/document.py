@@ -139,7 +139,7 @@ class Document:
 
     def add_grid_row(self, cells: list[str], grid: GridRow, no: int | None = None) -> None:
         self.source = None
-        cells = list(map(str.strip, cells))
+        cells = [c.strip() for c in cells]
         raw = "\t".join(cells)
         if "[" in raw or "{" in raw or "<" in raw:
             cells = [strip_artefacts(c).strip() if "[" in c or "{" in c or "<" in c else c for c in cells]

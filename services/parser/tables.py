@@ -120,7 +120,8 @@ def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ..
     if _RELINE in kinds:  # NFKC made a space inside a word: the whole line's NFKC words
         words = fold(raw).split()
         kinds = [_classify(w) for w in words]
-    return _TEXT_LINES.keep(raw, tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds, strict=True)))
+    # (a kind per word: no strict zip, which is a keyword call, per line)
+    return _TEXT_LINES.keep(raw, tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds)))  # noqa: B905
 
 
 _TEXT_LINES: Memo[tuple[tuple[int, str, str, re.Match[str] | None], ...]] = Memo(64, 50_000)
@@ -178,7 +179,7 @@ def read_region(doc: Document, start: int, end: int) -> Region:
         assert row_cells is not None
         table, row, page = g.table, g.row, g.page
         count += len(row_cells) + 1
-        for col, cell in zip(g.cols, row_cells, strict=True):
+        for col, cell in zip(g.cols, row_cells):  # noqa: B905 (made together, as long as each other; a strict zip is a keyword call per row)
             kind, form, m = grid_cells(cell) or _grid_cell(cell)
             at = grid_ref(table, row, col, page)
             if kind == TEXT:
@@ -337,7 +338,7 @@ def _fill(
             note = "digits written together (" + " ".join(v[RAW] for v in values) + ") split by the table's sums"
     if placed is not None:
         cells: dict[str, Cell] = {}
-        for c, t in zip(row.columns, placed, strict=True):
+        for c, t in zip(row.columns, placed):  # noqa: B905 (placed: a value per column)
             kind, raw, norm, line_no, at_, num = t
             if kind == NUM:  # the common case, inline: ~200 a report
                 amount = amounts[c]

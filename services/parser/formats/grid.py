@@ -118,7 +118,15 @@ def add_grid(
 def _clamped(span: tuple[int, int], rows_left: int) -> tuple[int, int]:
     """(rowspan, colspan) as laid out: at least 1, at most ``MAX_SPAN`` and the rows there are."""
     rowspan, colspan = span
-    return (1 if rowspan < 1 else min(rowspan, MAX_SPAN, rows_left), 1 if colspan < 1 else min(colspan, MAX_SPAN))
+    if rowspan < 1:
+        rowspan = 1
+    elif rowspan > MAX_SPAN or rowspan > rows_left:  # (rare: no min() call for the rest)
+        rowspan = min(MAX_SPAN, rows_left)
+    if colspan < 1:
+        colspan = 1
+    elif colspan > MAX_SPAN:
+        colspan = MAX_SPAN
+    return rowspan, colspan
 
 
 def _reach_below(
