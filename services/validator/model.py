@@ -68,7 +68,7 @@ _T4_LABELS = {
 # is the number written out was read as written (the parser gives a value only to a cell it read).
 # Looked up by the value, not the text: a number's hash is itself, a text's must be computed
 # (and a report just decoded has new texts).
-_CANONICAL = {n: str(n) for n in range(1000)}
+_CANONICAL: dict[Number | None, str] = {n: str(n) for n in range(1000)}
 
 
 class Report:
@@ -95,9 +95,10 @@ class Report:
 
     def _scan(self) -> None:
         attention, blank, unread = self.attention.append, self.blank.append, self.unread.append
-        canonical = _CANONICAL.get
+        canonical = _CANONICAL
         for table in ("t2", "t3", "t4"):
-            rows = getattr(self.r.tables, table)
+            # (typed: the compiled build then reads the dicts directly, not through Python's protocols)
+            rows: dict[str, dict[str, Cell]] | None = getattr(self.r.tables, table)
             values: dict[str, dict[str, Number | None]] = {}
             self.values[table] = values
             if rows is None:
@@ -108,7 +109,7 @@ class Report:
                 values[row_id] = out
                 for col, cell in row.items():
                     value = cell["value"]
-                    if canonical(value, 0) == cell["raw"]:  # a count written plainly (most cells)
+                    if canonical.get(value, 0) == cell["raw"]:  # a count written plainly (most cells)
                         out[col] = value
                         continue
                     if "state" not in cell:  # a number was read: a large count, an amount, or written otherwise
