@@ -16,7 +16,6 @@ _BLOCK = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol section article header footer main body blockquote pre "  # noqa: SIM905
     "dd dt dl address center figure figcaption caption form tr".split()
 )
-_CELL = frozenset(["td", "th"])
 _SECTIONS = frozenset(["thead", "tbody", "tfoot"])
 _SKIP = frozenset(["script", "style", "head", "title", "noscript", "template", "svg"])
 # Plain elements (not lxml.html's classes, whose per-element lookup costs more than the reading).
@@ -96,7 +95,8 @@ class _Reader:
             # written out, ~300 cells a report: lxml's own tag filter and attribute lookups cost
             # more than the tag test and one look at whether the cell has attributes at all
             for td in tr:
-                if td.tag not in _CELL:
+                tag = td.tag  # (a new text each time: compared, not hashed for a set)
+                if tag != "td" and tag != "th":
                     continue
                 if td.keys() and (td.get("rowspan") or td.get("colspan")):
                     if merged is None:
