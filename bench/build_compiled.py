@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["contracts", "services", "tests", "bench", "pyproject.toml", "setup.py", "README.md"]
+COPIED = ["contracts", "services", "tests", "bench", "samples", "pyproject.toml", "setup.py", "README.md"]
 
 
 def build(dest: Path) -> None:
