@@ -344,10 +344,10 @@ def _fill(
                 amount = amounts[c]
                 value, unit = VALUES[amount].get(norm) or read_value(num, amount)  # type: ignore[arg-type]
                 if value is not None and unit is None:
-                    cell: Cell = {"raw": raw, "value": value, "line": line_no}
-                    if at_ is not None:
-                        cell["at"] = at_
-                    cells[c] = cell
+                    if at_ is None:
+                        cells[c] = {"raw": raw, "value": value, "line": line_no}
+                    else:
+                        cells[c] = {"raw": raw, "value": value, "line": line_no, "at": at_}
                     continue
             cells[c] = _cell(t, amounts[c])
         read.cells[row.id] = cells
