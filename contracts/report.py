@@ -14,29 +14,13 @@ from typing import Literal, NotRequired
 from pydantic import BaseModel, ConfigDict, Field, with_config
 from typing_extensions import TypedDict
 
-# the constructors of the cells' shapes, in their own module (which the compiled build compiles)
-from contracts.cells import cell_state, grid_ref, make_cell, row_read
+# the constructors of the cells' shapes, in their own module (which the compiled build compiles),
+# re-exported here with the shapes
+from contracts.cells import cell_state as cell_state
+from contracts.cells import grid_ref as grid_ref
+from contracts.cells import make_cell as make_cell
+from contracts.cells import row_read as row_read
 from contracts.template import SectionId, TemplateId
-
-__all__ = [
-    "Cell",
-    "CellState",
-    "ExtraRow",
-    "Format",
-    "GridRef",
-    "ParsedReport",
-    "RowRead",
-    "SectionRead",
-    "Sources",
-    "TableRows",
-    "TableTemplates",
-    "Tables",
-    "YearSources",
-    "cell_state",
-    "grid_ref",
-    "make_cell",
-    "row_read",
-]
 
 Format = Literal["text", "markdown", "html", "docx", "pdf"]
 CellState = Literal["read", "blank", "unread", "missing"]
