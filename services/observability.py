@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, TextIO
 
 import redis
 import structlog
@@ -32,9 +32,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a checkout witho
     VERSION = "0"
 
 
-def configure_logging(json_lines: bool | None = None) -> None:
-    """structlog once per process: ISO timestamps, context vars merged, JSON when not a tty."""
-    json_lines = not sys.stderr.isatty() if json_lines is None else json_lines
+def configure_logging(json_lines: bool | None = None, file: TextIO | None = None) -> None:
+    """structlog once per process: ISO timestamps, context vars merged, JSON when not a tty.
+
+    ``file``: where the log lines go (standard error by default).
+    """
+    file = file or sys.stderr
+    json_lines = not file.isatty() if json_lines is None else json_lines
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -43,7 +47,7 @@ def configure_logging(json_lines: bool | None = None) -> None:
             structlog.processors.JSONRenderer(ensure_ascii=False) if json_lines else structlog.dev.ConsoleRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=file),
         cache_logger_on_first_use=True,
     )
 

@@ -213,8 +213,15 @@ def demo_cmd(
     outbox: Annotated[
         Path | None, typer.Option(help="Where notices are delivered (default: a temporary folder).")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="The services' log lines on standard error, not in a file.")
+    ] = False,
 ) -> None:
-    """The whole pipeline in one process: submit the bundled samples, print each verdict and notice."""
+    """The whole pipeline in one process: submit the bundled samples, print each verdict and notice.
+
+    The services' log lines go to ``intake-demo.log`` in the outbox's folder (named at the start),
+    or to standard error with ``--verbose``.
+    """
     url = os.environ.get("INTAKE_REDIS_URL") or _embedded_redis()
     folder = outbox or Path(tempfile.mkdtemp(prefix="intake-outbox-"))
     settings = Settings(
@@ -224,7 +231,14 @@ def demo_cmd(
         raise typer.BadParameter(f"no bundled samples here ({SAMPLES}): run it from the checkout or the image's /app")
     reports = sorted((SAMPLES / "reports").iterdir())
     out = out_console()
-    configure_logging(json_lines=True)
+    if verbose:
+        configure_logging(json_lines=True)
+    else:
+        folder.mkdir(parents=True, exist_ok=True)
+        log_path = folder / "intake-demo.log"
+        log_file = log_path.open("a", encoding="utf-8", buffering=1)  # closed at exit
+        configure_logging(json_lines=True, file=log_file)
+        out.print(f"the services' log lines: {escape(str(log_path))} (--verbose: here)")
     metrics = Metrics()
 
     async def main() -> None:

@@ -100,6 +100,10 @@ def test_demo_runs_on_its_embedded_broker(tmp_path: Path) -> None:
     assert result.stdout.count("accepted") >= 2 and result.stdout.count("rejected") >= 3
     assert result.stdout.count("关于退回") == 3
     assert len(list(tmp_path.glob("*/*.txt"))) == 3
+    # the services' log lines are in the file the demo names, not among the verdicts
+    log = tmp_path / "intake-demo.log"
+    assert str(log) in result.stdout and '"event": "entry"' not in result.stdout
+    assert log.read_text(encoding="utf-8").count('"event": "entry"') >= 10
 
 
 def test_metrics_health_and_readiness_are_served(redis_url: str, prefix: str, tmp_path: Path) -> None:
