@@ -52,5 +52,9 @@ def row_read(
     uncertain: bool = False,
     note: str | None = None,
     unplaced: tuple[Cell, ...] = (),
+    run_together: bool = False,
 ) -> RowRead:
-    return {"label": label, "line": line, "at": at, "uncertain": uncertain, "note": note, "unplaced": unplaced}
+    row: RowRead = {"label": label, "line": line, "at": at, "uncertain": uncertain, "note": note, "unplaced": unplaced}
+    if run_together:
+        row["run_together"] = True
+    return row

@@ -83,6 +83,9 @@ class RowRead(TypedDict):
     uncertain: bool
     note: str | None
     unplaced: tuple[Cell, ...]
+    # only where true: the row's figures ran together with no separator between its cells
+    # (crawled text) and could not be cut apart with certainty; ``unplaced`` holds them
+    run_together: NotRequired[bool]
 
 
 class ExtraRow(_Frozen):
@@ -141,6 +144,10 @@ class Sources(_Frozen):
     submitter: str | None = None  # 报送单位
     preamble: str | None = None
     signature: str | None = None
+    # the office the report's own sentences name (“2024年，××区人民政府坚持…”): the report's office
+    # only when no source above names one, and never held against the registry (bodies name
+    # offices loosely: 市生态环境局, 区政府)
+    text: str | None = None
 
 
 class YearSources(_Frozen):

@@ -94,6 +94,15 @@ EXAMPLES: tuple[Example, ...] = (
     _ex(
         "TPL-CELL-MISSING", "a row of table 三 with six values", ("2.重复申请 0 0 0 0 0 0 0", "2.重复申请 0 0 0 0 0 0")
     ),
+    _ex(
+        "TPL-CELL-RUN",
+        "table 二's labels and figures run together (898989: 89 89 89, or 8 98 989 …)",
+        (
+            "规章 0 0 0\n\n规范性文件 0 0 0\n\n第二十条第（五）项\n\n信息内容 上一年项目数量 本年增/减 处理决定数量\n\n"
+            "行政许可 0 0 0\n\n其他对外管理服务事项 0 0 0",
+            "规章000规范性文件898989第二十条第（五）项信息内容上一年项目数量本年增/减处理决定数量行政许可000其他对外管理服务事项000",
+        ),
+    ),
     _ex("TPL-CELL-INVALID", "a negative count", ("行政处罚 0 0 0", "行政处罚 0 0 -2")),
     _ex("TPL-CELL-SUSPECT", "00 for 0", ("规章 0 0 0", "规章 00 0 0")),
     _ex("TPL-UNIT", "procurement in 元", ("政府集中采购 0 0", "政府集中采购 3 250000元")),

@@ -61,7 +61,7 @@ def build(doc: Document) -> ParsedReport:
             Reason.NOT_A_REPORT,
             "no sign of the annual report structure (no section headings, no table 二 or 三)",
         )
-    office = sources.title or sources.submitter or sources.signature or sources.preamble
+    office = sources.title or sources.submitter or sources.signature or sources.preamble or sources.text
     year = years.title or years.period or years.text
     return ParsedReport.model_validate(
         dict(

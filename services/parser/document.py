@@ -11,13 +11,14 @@ time it is read (``Line.text``), and an ASCII line (most table rows) not at all.
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 
 from contracts.report import Format
-from contracts.template import nfkc, unquote
+from contracts.template import SECTIONS, nfkc, unquote
 from services.parser.memo import Memo
 
 _ARTEFACT = re.compile(r"\[bookmark:[^\]]*\]|\{#[^}]*\}|<!--.*?-->")
@@ -30,6 +31,29 @@ def fold(text: str) -> str:
     """NFKC with every run of white space (no-break, ideographic …) as one space, stripped."""
     hit = _FOLDED.get(text)
     return _FOLDED.keep(text, " ".join(nfkc(text).split())) if hit is None else hit
+
+
+_INLINE_HEADING = re.compile(
+    "(?<![第(（])(?:" + "|".join(f"{s.number}、\\s*{s.pattern.pattern}" for s in SECTIONS) + ")"
+)
+_INLINE_TITLE = re.compile(r"^\s*(\S{2,60}?年度?政府信息公开工作年度报告)(?=\s|根据|本报告|为)")
+
+
+def split_inline(raw: str) -> list[str]:
+    """A long line holding several parts of a report (text a crawler took from a page, the whole
+    report in a few lines) cut before and after each section heading written inside it, and after
+    a title at its start: ``…联系。一、总体情况2019年，…`` gives ``…联系。``, ``一、总体情况``,
+    ``2019年，…``. A heading counts only with its own numeral (一、总体情况, not 三、总体情况)."""
+    cuts = []
+    m = _INLINE_TITLE.match(raw)
+    if m:
+        cuts.append(m.end(1))
+    for m in _INLINE_HEADING.finditer(raw):
+        cuts += [m.start(), m.end()]
+    if not cuts:
+        return [raw]
+    bounds = [0, *sorted(set(cuts)), len(raw)]
+    return [raw[a:b] for a, b in itertools.pairwise(bounds) if raw[a:b].strip()]
 
 
 def strip_artefacts(text: str) -> str:

@@ -22,6 +22,10 @@ _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?
 _SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)单位[:]?(.{2,40})")
 _PREAMBLE = re.compile(r"现(?:将|予|就|对)?公布(.{2,40}?)(?:19|20)\d{2}年")
 _PREAMBLE_2 = re.compile(r"现将(.{2,30}?)(?:的)?(?:19|20\d{2}年度?)?(?:政务公开|政府信息公开|信息公开)")
+_COMPILER = re.compile(r"本(?:年度)?报告由(.{2,30}?)(?:根据|依据|按照|依照|编制|汇总|负责)")
+# “2024年，淮安市洪泽区人民政府坚持…”: the office as the subject of the report's opening sentence
+_OPENING = re.compile(r"^(?:19|20)\d{2}年(?:度|以来)?,(.{2,30}?)(?:坚持|认真|深入|紧紧|始终|全面|持续|严格|高度|积极)")
+_PLACE_END = re.compile(r"(?:区|县|市|旗|州)$")
 _TITLE_SUFFIX = re.compile(
     r"(?:关于)?(?:的)?(?:政府信息公开|政务公开|信息公开|政府信息)?(?:工作)?(?:年度)?(?:工作)?报告$"
 )
@@ -105,12 +109,23 @@ def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
             if len(prev_form) <= 40 and "。" not in prev_form and not prev_form.endswith(":"):
                 return _clean_title(prev.raw) + _clean_title(ln.raw), prev.no
         if "年" in form or "报告" in form[-4:]:
+            if k > 0 and not office_from_title(ln.raw) and _names_office(prose[k - 1].form):
+                # the office on a line of its own above “2024年政府信息公开工作年度报告”
+                return _clean_title(prose[k - 1].raw) + _clean_title(ln.raw), prose[k - 1].no
             return _clean_title(ln.raw), ln.no
     return None, None
 
 
+def _names_office(form: str) -> bool:
+    """A short line that is an office's name and nothing else (the first line of a two-line title)."""
+    return 2 <= len(form) <= 40 and not re.search(r"[。,;:!?()《》]|\d", form) and bool(_ORG_END.search(form))
+
+
+_TITLE_LABEL = re.compile(r"^\s*(?:标题|题目|文章标题|名称)\s*[:：]\s*")  # a crawler's “标题: …”
+
+
 def _clean_title(raw: str) -> str:
-    return raw.strip().lstrip("#").strip()
+    return _TITLE_LABEL.sub("", raw.strip().lstrip("#").strip())
 
 
 def office_from_title(title: str) -> str | None:
@@ -121,21 +136,32 @@ def office_from_title(title: str) -> str | None:
 
 
 def find_sources(doc: Document, title: str | None, first_heading: int, signature: str | None) -> Sources:
-    submitter = preamble = None
+    submitter = preamble = text = None
     for pos in range(min(max(first_heading, 1) + 3, len(doc))):
         raw = doc.raws[pos]
-        if doc.grids[pos] is not None or not ("单位" in raw or "公布" in raw or "现将" in raw):
+        if doc.grids[pos] is not None:
+            continue
+        if text is None and "年" in raw[:8] and (m := _OPENING.match(doc.line(pos).form)):
+            office = m.group(1)
+            if (
+                len(office) >= 4
+                and not re.search(r"[。,;:、]", office)
+                and (_ORG_END.search(office) or _PLACE_END.search(office))
+            ):
+                text = office
+        if not ("单位" in raw or "公布" in raw or "现将" in raw or "报告由" in raw):
             continue
         form = doc.line(pos).form
         if submitter is None and (m := _SUBMITTER.search(form)):
             submitter = _TRAILING.sub("", m.group(1)) or None
-        if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
+        if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form) or _COMPILER.search(form)):
             preamble = m.group(1)
     return Sources(
         title=office_from_title(title) if title else None,
         submitter=submitter,
         preamble=preamble,
         signature=signature,
+        text=text,
     )
 
 

@@ -10,8 +10,10 @@ has, unplaced, and is marked uncertain. Nothing is guessed.
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,9 +27,10 @@ from contracts.template import (
     match_form,
     unquote,
 )
+from services.parser.digits import Values, group_sums, row_sum, split_rows, t3_columns
 from services.parser.document import Document, fold
 from services.parser.memo import Memo
-from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value, split_run, t3_row_sum, t4_group_sums
+from services.parser.numbers import NUMBER, PLACEHOLDERS, VALUES, read_value
 
 TEXT, NUM, BLANK, EMPTY = 0, 1, 2, 3
 
@@ -53,12 +56,13 @@ class RawRow:
     """The text before a run of values (the row's label), the values, and whether it is a real
     table's row. A plain class, as ``document.GridRow`` is and for the same reason."""
 
-    __slots__ = ("grid", "label", "values")
+    __slots__ = ("glued", "grid", "label", "values")
 
-    def __init__(self, label: list[Tok], values: list[Tok], grid: bool) -> None:
+    def __init__(self, label: list[Tok], values: list[Tok], grid: bool, glued: bool = False) -> None:
         self.label = label
         self.values = values
         self.grid = grid
+        self.glued = glued  # its values were written against its label, no separator (crawled text)
 
 
 # Cells and rows are built here in their final shape (contracts.report's Cell and RowRead, plain
@@ -113,18 +117,61 @@ def _word(word: str) -> Kind_:
 
 def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ...]:
     """The words of a text line, split at white space (tabs and spaces, no-break and ideographic
-    too): (kind, word as written, match form, number match) each. Remembered: table lines recur
-    (a cell a line, a label with its values)."""
+    too): (kind, word as written, match form, number match) each. A word that runs table labels
+    and their figures together (crawled text: ``规章000规范性文件898989``) is cut into them.
+    Remembered: table lines recur (a cell a line, a label with its values)."""
     words = raw.split()
     kinds = [_WORDS.get(w) or _word(w) for w in words]
     if _RELINE in kinds:  # NFKC made a space inside a word: the whole line's NFKC words
         words = fold(raw).split()
         kinds = [_classify(w) for w in words]
     # (a kind per word: no strict zip, which is a keyword call, per line)
-    return _TEXT_LINES.keep(raw, tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds)))  # noqa: B905
+    found = tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds))  # noqa: B905
+    if len(raw) >= 16 and _glued("".join(f for k, _, f, _ in found if k == TEXT)):
+        found = tuple(piece for token in found for piece in _unglue(token))
+        _GLUED_LINES.keep(raw, True)
+    return _TEXT_LINES.keep(raw, found)
 
 
 _TEXT_LINES: Memo[tuple[tuple[int, str, str, re.Match[str] | None], ...]] = Memo(64, 50_000)
+_GLUED_LINES: Memo[bool] = Memo(1_000_000, 256)  # text lines whose labels and figures ran together
+_RUN = re.compile(r"\d+(?:\.\d+)?(?:万元|元)?")
+_DIGIT = re.compile(r"\d")
+_TOUCHING = re.compile(r"[\u4e00-\u9fff)）]\d")  # a figure written against a label
+
+
+def _glued(text: str) -> bool:
+    """A line's words holding at least three of the tables' labels, a label followed at once by
+    a figure: a table whose cells ran together (crawled text: ``规章000规范性文件898989``)."""
+    if _DIGIT.search(text) is None:
+        return False
+    return _TOUCHING.search(text) is not None and sum(key in text for key in _LABEL_KEYS) >= 3
+
+
+def _unglue(token: tuple[int, str, str, re.Match[str] | None]) -> Iterator[tuple[int, str, str, re.Match[str] | None]]:
+    """A word of a table run together cut into its labels and its runs of figures. A digit
+    before ``.`` or ``、`` and a label is the label's numbering (``00000002.其他法律…``: 0000000,
+    then 2.其他法律…)."""
+    kind, _, form, _ = token
+    if kind != TEXT or _DIGIT.search(form) is None:
+        yield token
+        return
+    pos = 0
+    for m in _RUN.finditer(form):
+        start, end = m.span()
+        run = m.group()
+        after = form[end : end + 2]
+        if run.isdigit() and len(after) == 2 and after[0] in ".、" and not after[1].isdigit():
+            end -= 1  # the next label's numbering
+            run = run[:-1]
+        if start > pos:
+            yield (TEXT, form[pos:start], form[pos:start], None)
+        if run:
+            k, f, num = _classify(run)
+            yield (k, run, f, num)
+        pos = max(pos, end)
+    if pos < len(form):
+        yield (TEXT, form[pos:], form[pos:], None)
 
 
 def _grid_cell(cell: str) -> Kind_:
@@ -160,21 +207,24 @@ def read_region(doc: Document, start: int, end: int) -> Region:
     count = 0
     text_lines, grid_cells = _TEXT_LINES.get, _CELLS.get
     span = slice(start, end)
+    glued = False
     for no, raw_line, g, row_cells in zip(doc.nos[span], doc.raws[span], doc.grids[span], doc.cells[span], strict=True):
         if count > MAX_TOKENS:
             break
         if g is None:
             found = text_lines(raw_line) or _text_line(raw_line)
             count += len(found)
+            glued_line = raw_line in _GLUED_LINES
             for kind, raw, form, m in found:
                 if kind == TEXT:
                     texts.append(form)
                     if values:
-                        rows.append(RawRow(label, values, False))
-                        label, values = [], []
+                        rows.append(RawRow(label, values, False, glued))
+                        label, values, glued = [], [], False
                     label.append((kind, raw, form, no, None, m))
                 else:  # a number or a placeholder (a word is never empty)
                     values.append((kind, raw, form, no, None, m))
+                    glued = glued or glued_line
             continue
         assert row_cells is not None
         table, row, page = g.table, g.row, g.page
@@ -197,7 +247,7 @@ def read_region(doc: Document, start: int, end: int) -> Region:
             rows.append(RawRow(label, values, True))
         label, values = [], []
     if values:
-        rows.append(RawRow(label, values, values[0][AT] is not None))
+        rows.append(RawRow(label, values, values[0][AT] is not None, glued))
     return Region(rows, "".join(texts))
 
 
@@ -263,6 +313,8 @@ _MATCHERS = {
     "t3": Matcher((*TEMPLATES["2019"].t3.rows, *TEMPLATES["2021"].t3.rows)),
     "t4": Matcher(TEMPLATES["2019"].t4.rows),
 }
+# the tables' long labels (a word holding two of them and figures ran a table's cells together)
+_LABEL_KEYS = tuple(sorted({key for m in _MATCHERS.values() for key, _ in m.long if len(key) >= 4}))
 
 
 def _cell(tok: Tok, amount: bool) -> Cell:
@@ -299,16 +351,25 @@ def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
     return None
 
 
-def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
-    if table == "t2" or any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
+def _digit_parts(values: list[Tok]) -> list[str] | None:
+    """A row's figures as digit strings, when they are nothing else (their cells may be cut apart)."""
+    if not values or any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
         return None
-    check = t3_row_sum if table == "t3" else t4_group_sums
-    pieces = split_run([v[NORM] for v in values], n, check)
-    if pieces is None:
+    return [v[NORM] for v in values]
+
+
+def _ints(values: list[Tok]) -> Values | None:
+    """A placed row's values as integers for the table's sums (None: a cell is no plain count)."""
+    if any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
         return None
+    return tuple(int(v[NORM]) for v in values)
+
+
+def _pieces(values: list[Tok], pieces: tuple[str, ...]) -> list[Tok]:
+    """The cut figures as tokens, each keeping the line and place of the run it came from."""
     out: list[Tok] = []
     i = 0
-    for v in values:  # each piece keeps the line of the run it came from
+    for v in values:
         taken = 0
         while i < len(pieces) and taken < len(v[NORM]):
             p = pieces[i]
@@ -318,24 +379,53 @@ def _try_split(values: list[Tok], n: int, table: str) -> list[Tok] | None:
     return out
 
 
+_HOW = {"digits": "the only way to cut them", "sums": "split by the table's sums"}
+
+
+def _split(
+    rows: dict[str, RawRow], spec: dict[str, Row], table: str, template: TemplateId, placed: dict[str, list[Tok]]
+) -> dict[str, tuple[list[Tok] | None, str | None]]:
+    """Rows with fewer figures than cells, their digits cut apart where only one way is left."""
+    wanting = {
+        rid: parts
+        for rid, rr in rows.items()
+        if rid not in placed and (parts := _digit_parts(rr.values)) and len(parts) < len(spec[rid].columns)
+    }
+    if not wanting:
+        return {}
+    if table == "t3":
+        known = {rid: _ints(values) for rid, values in placed.items()}
+        found = split_rows(wanting, 7, known, row_sum, t3_columns(template))
+    else:  # table 二: no sums between its cells; only a cut that is the only one stands
+        found = {}
+        for rid, parts in wanting.items():
+            found.update(split_rows({rid: parts}, len(spec[rid].columns), {}, None, None))
+    out: dict[str, tuple[list[Tok] | None, str | None]] = {}
+    for rid, (split, how) in found.items():
+        written = " ".join(v[RAW] for v in rows[rid].values)
+        if split is None:  # (too few figures to cut, with separators: the plain account of it)
+            plain = not rows[rid].glued and how.startswith("the digits cannot be cut")
+            out[rid] = (None, None if plain else f"figures written together ({written}): {how}")
+        else:
+            out[rid] = (_pieces(rows[rid].values, split), f"figures written together ({written}): {_HOW[how]}")
+    return out
+
+
 def _fill(
     read: TableRead,
-    table: str,
     row: Row,
     amounts: dict[str, bool],
     values: list[Tok],
-    grid: bool,
+    placed: list[Tok] | None,
     label: str,
     line: int | None,
     at: GridRef | None,
+    note: str | None = None,
+    glued: bool = False,
 ) -> None:
+    """A template row's cells: its values in column order, or, when their places are not certain,
+    every cell ``missing`` and what the row held kept unplaced."""
     n = len(row.columns)
-    placed = place(values, n, grid)
-    note = None
-    if placed is None:
-        placed = _try_split(values, n, table)
-        if placed is not None:
-            note = "digits written together (" + " ".join(v[RAW] for v in values) + ") split by the table's sums"
     if placed is not None:
         cells: dict[str, Cell] = {}
         for c, t in zip(row.columns, placed):  # noqa: B905 (placed: a value per column)
@@ -354,8 +444,9 @@ def _fill(
         read.rows[row.id] = row_read(label, line, at, note=note)
         return
     kept = tuple(_loose(v) for v in values if v[KIND] != EMPTY)
+    why = note or f"{len(kept)} values where the template has {n} columns"
     read.cells[row.id] = {c: make_cell(None, None, line, state="missing") for c in row.columns}
-    read.rows[row.id] = row_read(label, line, at, True, f"{len(kept)} values where the template has {n} columns", kept)
+    read.rows[row.id] = row_read(label, line, at, True, why, kept, run_together=glued)
 
 
 def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, str]]:
@@ -363,6 +454,9 @@ def _resolve(rows: list[RawRow], table: str) -> list[tuple[RawRow, str | None, s
     out: list[tuple[RawRow, str | None, str]] = []
     for rr in rows:
         hit = matcher.match(rr.label)
+        if hit is None and rr.glued and rr.label:  # “…对外公开总数量规章000”: a short label ends the run of text
+            form = rr.label[-1][NORM]
+            hit = next(((rid, key) for key, rid in matcher.exact.items() if form.endswith(key)), None)
         out.append((rr, hit[0], hit[1]) if hit else (rr, None, "".join(t[RAW] for t in rr.label)))
     return out
 
@@ -399,12 +493,17 @@ def read_table(table: str, doc: Document, start: int, end: int) -> TableRead:
         read.template = "2021" if any(r.startswith("other.") for r in ids) else ("2019" if "other" in ids else None)
     spec = TEMPLATES[read.template or "2019"].table(table)
     spec_rows = {r.id: r for r in spec.rows}
+    resolved = pin(resolved, spec.rows)
     kinds = {c.id: c.kind is Kind.AMOUNT for c in spec.columns.values()}
     first = next(i for i, (_, rid, _) in enumerate(resolved) if rid)
     last = max(i for i, (_, rid, _) in enumerate(resolved) if rid)
+    chosen: dict[str, tuple[RawRow, str]] = {}  # the document's row for each template row
+    placed: dict[str, list[Tok]] = {}  # ... and its values in column order, where certain
     for i, (rr, rid, label) in enumerate(resolved):
         row = spec_rows.get(rid) if rid else None
-        if row is None or (rid in read.cells and not _better(rr, row, read.rows[rid])):
+        values = place(rr.values, len(row.columns), rr.grid) if row is not None else None
+        # a second row with the same label replaces the first only when the first's places were not certain
+        if row is None or (rid in chosen and (rid in placed or values is None)):
             if first <= i <= last and any(v[KIND] == NUM for v in rr.values):
                 read.extra.append(
                     {
@@ -415,14 +514,61 @@ def read_table(table: str, doc: Document, start: int, end: int) -> TableRead:
                     }
                 )
             continue
+        assert rid is not None
+        chosen[rid] = (rr, label)
+        if values is not None:
+            placed[rid] = values
+        else:
+            placed.pop(rid, None)
+    splits = _split({rid: rr for rid, (rr, _) in chosen.items()}, spec_rows, table, read.template or "2019", placed)
+    for rid, (rr, label) in chosen.items():
         head = rr.label[-1] if rr.label else rr.values[0]
-        _fill(read, table, row, kinds, rr.values, rr.grid, label, head[LINE], head[AT])
+        values, note = (placed[rid], None) if rid in placed else splits.get(rid, (None, None))
+        _fill(read, spec_rows[rid], kinds, rr.values, values, label, head[LINE], head[AT], note, rr.glued)
     return read
 
 
-def _better(rr: RawRow, row: Row, have: RowRead) -> bool:
-    """A second row with the same label replaces the first only when the first was uncertain."""
-    return have["uncertain"] and place(rr.values, len(row.columns), rr.grid) is not None
+def pin(resolved: list[tuple[RawRow, str | None, str]], rows: Sequence[Row]) -> list[tuple[RawRow, str | None, str]]:
+    """Rows whose label names no template row, placed by their neighbours where those pin them.
+
+    A table's rows follow the template's order. Between two rows found by their labels, the
+    template rows not found are the only ones a row standing there can be; when as many rows with
+    a full set of values stand there as template rows are missing, in the same order, and each
+    label is like the template's (a misprint: ``2.其他法律行政止公开``), each is that row.
+    Anything else (more or fewer rows than gaps, a label unlike the row's) stays unplaced: an
+    extra row, never a guess.
+    """
+    order = {row.id: k for k, row in enumerate(rows)}
+    anchors = [i for i, (_, rid, _) in enumerate(resolved) if rid in order]
+    out = list(resolved)
+    for a, b in itertools.pairwise(anchors):
+        lo, hi = order[resolved[a][1]], order[resolved[b][1]]  # type: ignore[index]
+        found = {rid for _, rid, _ in resolved}
+        missing = [row for row in rows[lo + 1 : hi] if row.id not in found]
+        loose = [
+            i for i in range(a + 1, b) if resolved[i][1] is None and any(v[KIND] == NUM for v in resolved[i][0].values)
+        ]
+        if not missing or len(loose) != len(missing):
+            continue
+        fits = all(
+            place(resolved[i][0].values, len(row.columns), resolved[i][0].grid) is not None
+            and _like(resolved[i][2], row.label)
+            for i, row in zip(loose, missing, strict=True)
+        )
+        if fits:
+            for i, row in zip(loose, missing, strict=True):
+                out[i] = (resolved[i][0], row.id, resolved[i][2])
+    return out
+
+
+def _like(written: str, label: str) -> bool:
+    """A label as written is like the template's: the same numbering, or most of its characters
+    in the same order (difflib's ratio, numbering aside)."""
+    a, b = match_form(written), match_form(label)
+    num_a, num_b = _NUMBERING.match(a), _NUMBERING.match(b)
+    if num_a and num_b and num_a.group() == num_b.group():
+        return True
+    return difflib.SequenceMatcher(None, strip_numbering(a), strip_numbering(b), autojunk=False).ratio() >= 0.6
 
 
 _T4 = TEMPLATES["2019"].t4
@@ -433,9 +579,7 @@ def _fill_t4(read: TableRead, whole: list[Tok], note: str | None = None) -> None
     """The fifteen cells in order: review, litigation_direct, litigation_after_review."""
     for k, row in enumerate(_T4.rows):
         group = whole[5 * k : 5 * k + 5]
-        _fill(read, "t4", row, _T4_AMOUNTS, group, True, row.label, group[0][LINE], group[0][AT])
-        if note:
-            read.rows[row.id]["note"] = note
+        _fill(read, row, _T4_AMOUNTS, group, group, row.label, group[0][LINE], group[0][AT], note)
 
 
 def read_t4(doc: Document, start: int, end: int) -> TableRead:
@@ -447,6 +591,7 @@ def read_t4(doc: Document, start: int, end: int) -> TableRead:
         return read
     read.found = True
     leftovers: list[Tok] = []
+    glued = False
     for rr in rows:
         whole = place(rr.values, 15, rr.grid)
         if whole is not None and not read.cells:
@@ -455,14 +600,25 @@ def read_t4(doc: Document, start: int, end: int) -> TableRead:
         hit = _MATCHERS["t4"].match(rr.label)
         group = place(rr.values, 5, rr.grid)
         if hit and group is not None and hit[0] not in read.cells:
-            _fill(read, "t4", _T4.row(hit[0]), _T4_AMOUNTS, group, True, hit[1], group[0][LINE], group[0][AT])
+            _fill(read, _T4.row(hit[0]), _T4_AMOUNTS, group, group, hit[1], group[0][LINE], group[0][AT])
             continue
         leftovers.extend(v for v in rr.values if v[KIND] != EMPTY)
+        glued = glued or rr.glued
     if leftovers and not read.cells:
-        whole = leftovers if len(leftovers) == 15 else _try_split(leftovers, 15, "t4")
-        if whole is not None:
-            _fill_t4(read, whole, None if whole is leftovers else "digits written together split by the table's sums")
+        if len(leftovers) == 15:
+            _fill_t4(read, leftovers)
             return read
+        parts = _digit_parts(leftovers)
+        split, how = split_rows({"t4": parts}, 15, {}, group_sums, None)["t4"] if parts else (None, "")
+        written = " ".join(v[RAW] for v in leftovers)
+        if split is not None:
+            _fill_t4(read, _pieces(leftovers, split), f"figures written together ({written}): {_HOW[how]}")
+            return read
+        why = (
+            f"figures written together ({written}): {how}"
+            if glued
+            else f"{len(leftovers)} values where table 四 has 15 cells"
+        )
         for row in _T4.rows:
             read.cells[row.id] = {c: make_cell(None, None, leftovers[0][LINE], state="missing") for c in row.columns}
             read.rows[row.id] = row_read(
@@ -470,7 +626,8 @@ def read_t4(doc: Document, start: int, end: int) -> TableRead:
                 leftovers[0][LINE],
                 None,
                 True,
-                f"{len(leftovers)} values where table 四 has 15 cells",
+                why,
                 tuple(_loose(v) for v in leftovers) if row.id == "review" else (),
+                run_together=glued,
             )
     return read

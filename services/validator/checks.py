@@ -25,12 +25,14 @@ _TEMPLATE_NAMES = {tid: t.name for tid, t in TEMPLATES.items()}
 
 
 def office_unknown(r: Report) -> Iterator[Hit]:
-    if not r.r.office:
+    """Only when neither the document nor the submission names the office (else DOC-TITLE)."""
+    if not r.r.office and r.ctx.office is None:
         yield Hit(Location(line=r.r.title_line))
 
 
 def year_unknown(r: Report) -> Iterator[Hit]:
-    if r.r.year is None:
+    """Only when neither the document nor the submission gives the year (else DOC-TITLE)."""
+    if r.r.year is None and r.ctx.year is None:
         yield Hit(Location(line=r.r.title_line))
 
 
@@ -48,8 +50,9 @@ def office_mismatch(r: Report) -> Iterator[Hit]:
     if office is None or not r.r.office:
         return
     sources = r.r.office_sources
+    # (not ``sources.text``: a report's sentences name offices loosely, 区政府, 市生态环境局)
     found = [v for v in (sources.title, sources.submitter, sources.preamble, sources.signature) if v]
-    if any(_same_office(f, n) for f in found for n in (office.name, *office.aliases)):
+    if not found or any(_same_office(f, n) for f in found for n in (office.name, *office.aliases)):
         return
     yield Hit(
         Location(line=r.r.title_line),
@@ -70,6 +73,25 @@ def year_mismatch(r: Report) -> Iterator[Hit]:
 def title(r: Report) -> Iterator[Hit]:
     if r.r.title is None:
         yield Hit(Location(), {"title": "（无）", "problem_zh": "报告缺少标题", "problem_en": "the title is missing"})
+        return
+    unnamed = [
+        (zh, en)
+        for zh, en, missing in (
+            ("发布机关", "office", not r.r.office and r.ctx.office is not None),
+            ("报告年度", "year", r.r.year is None and r.ctx.year is not None),
+        )
+        if missing
+    ]
+    if unnamed:  # what the submission declares, the document does not say anywhere
+        yield Hit(
+            Location(line=r.r.title_line),
+            {
+                "title": r.r.title,
+                "problem_zh": f"报告中未写明{'和'.join(zh for zh, _ in unnamed)}",
+                "problem_en": f"the document names no {' and no '.join(en for _, en in unnamed)}",
+            },
+            actual=r.r.title,
+        )
     elif not _TITLE.search(match_form(r.r.title)):
         yield Hit(
             Location(line=r.r.title_line),
@@ -231,12 +253,21 @@ def cell_blank(r: Report) -> Iterator[Hit]:
 
 
 def cell_missing(r: Report) -> Iterator[Hit]:
+    yield from _uncertain_rows(r, run_together=False)
+
+
+def cell_run(r: Report) -> Iterator[Hit]:
+    """Rows whose figures ran together (crawled text) and could not be split: not the office's fault."""
+    yield from _uncertain_rows(r, run_together=True)
+
+
+def _uncertain_rows(r: Report, run_together: bool) -> Iterator[Hit]:
     for table in ("t2", "t3", "t4"):
         cells = r.cells(table)
         if cells is None:
             continue
         for row_id, read in getattr(r.r.rows, table).items():
-            if not read["uncertain"]:
+            if not read["uncertain"] or read.get("run_together", False) != run_together:
                 continue
             loc = r.where(table, row_id)
             found = [c["raw"] or "" for c in read["unplaced"]]
@@ -250,7 +281,7 @@ def cell_missing(r: Report) -> Iterator[Hit]:
                     "row_id": row_id,
                     "count": len(found),
                     "columns": n,
-                    "found": " ".join(found) or "（无）",
+                    "found": (" " if not run_together else "").join(found) or "（无）",
                 },
                 expected=n,
                 actual=len(found),

@@ -31,19 +31,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "DOC-OFFICE-UNKNOWN",
         "error",
-        "文档中找不到发布机关（标题、报送单位、前言或落款）",
-        "no issuing office can be found in the document",
+        "文档中找不到发布机关（标题、报送单位、前言、落款、网页标题），报送时也未声明机关",
+        "no issuing office can be found in the document, and the submission declares none",
         "未能在报告中找到发布机关名称。请在标题中写明机关全称（如“××街道办事处2023年政府信息公开工作年度报告”），并在文末落款。",
-        "No issuing office found in the title, 报送单位, preamble or signature.",
+        "No issuing office found in the title, 报送单位, preamble, signature or page title, and none declared.",
         checks.office_unknown,
     ),
     Rule(
         "DOC-YEAR-UNKNOWN",
         "error",
-        "文档中找不到报告年度",
-        "no report year can be found",
+        "文档中找不到报告年度（标题、“XXXX年度”、统计期限），报送时也未声明年度",
+        "no report year can be found in the document, and the submission declares none",
         "未能在报告中找到报告年度。请在标题中写明年度（如“2023年政府信息公开工作年度报告”）。",
-        "No report year found (title, “XXXX年度”, 统计期限).",
+        "No report year found (title, “XXXX年度”, 统计期限), and none declared.",
         checks.year_unknown,
     ),
     Rule(
@@ -153,6 +153,17 @@ RULES: tuple[Rule, ...] = (
         "{table}“{row}”行只有{count}个数值（{found}），模板有{columns}列，无法确定缺少哪一列。请逐列填写，没有发生的填“0”。",
         "{table_en} [{row_id}]: {count} values where the template has {columns} columns.",
         checks.cell_missing,
+    ),
+    Rule(
+        "TPL-CELL-RUN",
+        "warning",
+        "某行各单元格的数字连写在一起（网页转文字时常见），无法唯一拆分到各列，本行数值未能核对",
+        "a row's figures run together with no separator and cannot be split into its cells with certainty",
+        "{table}“{row}”行的数字连写在一起（“{found}”），数字连写，无法唯一拆分到各列，本行数值未能核对。"
+        "请上传表格各单元格分开的文件（如 .docx、PDF 或网页原文）。",
+        "{table_en} [{row_id}]: figures written together (“{found}”) cannot be split into its {columns} cells "
+        "with certainty; the row was not checked.",
+        checks.cell_run,
     ),
     Rule(
         "TPL-CELL-INVALID",

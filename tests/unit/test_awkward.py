@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from contracts.report import cell_state
 from services.parser import parse
-from services.parser.numbers import split_run, t3_row_sum
+from services.parser.digits import ways
 from tests.conftest import SEEDS
 from tests.generator import Truth, render_html, render_pdf_text, truths
 from tests.roundtrip import assert_same
@@ -105,11 +105,41 @@ def test_fullwidth_digits_and_nbsp_read_as_numbers() -> None:
     assert row["prev_items"]["raw"] == "１２"
 
 
+def _edits(*pairs: tuple[str, str]) -> bytes:
+    text = SEED000
+    for old, new in pairs:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text.encode()
+
+
 def test_run_together_digits_split_only_when_the_sums_allow_one_split() -> None:
-    report = parse(edit("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 713000074"))
+    report = parse(
+        _edits(
+            ("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 713000074"),
+            ("（一）予以公开 0 0 0 0 0 0 0", "（一）予以公开 71 3 0 0 0 0 74"),
+            ("（七）总计 0 0 0 0 0 0 0", "（七）总计 71 3 0 0 0 0 74"),
+        )
+    )
     row = report.tables.t3["new_received"]
     assert [c["value"] for c in row.values()] == [71, 3, 0, 0, 0, 0, 74]
     assert "split" in (report.rows.t3["new_received"]["note"] or "")
+
+
+def test_run_together_digits_that_the_row_sum_leaves_ambiguous_are_split_by_the_column_sums() -> None:
+    # 110000011: 11 0 0 0 0 0 11 or 1 10 0 0 0 0 11; only the first makes 一 + 二 = （七） + 四 per column
+    lines = (
+        ("一、本年新收政府信息公开申请数量 0 0 0 0 0 0 0", "一、本年新收政府信息公开申请数量 110000011"),
+        ("（一）予以公开 0 0 0 0 0 0 0", "（一）予以公开 11 0 0 0 0 0 11"),
+        ("（七）总计 0 0 0 0 0 0 0", "（七）总计 11 0 0 0 0 0 11"),
+    )
+    report = parse(_edits(*lines))
+    assert [c["value"] for c in report.tables.t3["new_received"].values()] == [11, 0, 0, 0, 0, 0, 11]
+    # without the rows that tell them apart, both splits stand: the row is not read, nothing guessed
+    report = parse(_edits(lines[0]))
+    read = report.rows.t3["new_received"]
+    assert read["uncertain"] and "sums" in (read["note"] or "")
+    assert all(c["value"] is None for c in report.tables.t3["new_received"].values())
 
 
 def test_run_together_digits_that_fit_no_split_stay_unread() -> None:
@@ -118,9 +148,14 @@ def test_run_together_digits_that_fit_no_split_stay_unread() -> None:
     assert read["uncertain"] and [c["raw"] for c in read["unplaced"]] == ["1111113"]
 
 
-def test_split_run_refuses_when_more_than_one_split_fits() -> None:
-    assert split_run(["1234567"], 6, lambda _: True) is None
-    assert split_run(["713000074"], 7, t3_row_sum) == ["71", "3", "0", "0", "0", "0", "74"]
+def test_ways_keep_the_texts_boundaries_and_allow_no_leading_zero() -> None:
+    assert ways(["230", "000023"], 7) == [
+        ("2", "30", "0", "0", "0", "0", "23"),
+        ("23", "0", "0", "0", "0", "0", "23"),
+        ("230", "0", "0", "0", "0", "2", "3"),
+    ]
+    assert ways(["1234567"], 6) is not None and len(ways(["1234567"], 6) or []) == 6
+    assert ways(["12"], 3) == [] and ways(["1" * 40], 15, limit=100) is None
 
 
 def test_table_four_run_together_splits_by_group_sums() -> None:

@@ -61,9 +61,12 @@ def test_merged_cells_expand_as_slot_by_slot(rows: list[Row], named: bool) -> No
     spans = [{k: (rs, cs) for k, (_, _, rs, cs) in enumerate(row) if (rs, cs) != (1, 1)} or None for row in rows]
     origins: list[list[Hashable] | None] | None = [[o for o, _, _, _ in row] for row in rows] if named else None
     add_grid(doc, 1, texts, spans, origins=origins)
-    expected = [(cells, cols, r + 1) for r, (cells, cols) in enumerate(expand(rows)) if cells]
+    # a row of one cell across the table is a paragraph (a page frame, a caption row): text, not a grid row
+    expected = [(cells, cols, r + 1) for r, (cells, cols) in enumerate(expand(rows)) if len(cells) > 1]
     got = [(cells, g.cols, g.row) for cells, g in zip(doc.cells, doc.grids, strict=True) if g is not None]
     assert got == expected
+    paragraphs = [cells[0] for cells, _ in expand(rows) if len(cells) == 1]
+    assert [raw for raw, g in zip(doc.raws, doc.grids, strict=True) if g is None] == paragraphs
 
 
 def test_a_cell_continued_from_above_stands_once_at_its_first_column() -> None:

@@ -111,8 +111,24 @@ def add_grid(
     if count > MAX_CELLS:
         return
     for r, (cells, cols) in enumerate(out):
-        if cells:
-            doc.add_grid_row(cells, GridRow(table_no, r + 1, cols, page), line_of_row[r] if line_of_row else None)
+        add_row(doc, table_no, r + 1, cells, cols, line_of_row[r] if line_of_row else None, page)
+
+
+def add_row(
+    doc: Document, table_no: int, row: int, cells: list[str], cols: list[int], line: int | None, page: int | None
+) -> None:
+    """One table row into the document: a row of its distinct cells, or text.
+
+    A row that is one cell across the table (a page's frame drawn round the text, a layout
+    table holding the article, a caption row such as 第二十条第（一）项) is a paragraph, not a
+    row of figures: its lines are text lines, where headings and titles are looked for.
+    """
+    if len(cells) == 1:
+        for part in cells[0].split("\n"):
+            if part.strip():
+                doc.add_text(part, line)
+    elif cells:
+        doc.add_grid_row(cells, GridRow(table_no, row, cols, page), line)
 
 
 def _clamped(span: tuple[int, int], rows_left: int) -> tuple[int, int]:

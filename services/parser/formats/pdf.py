@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 
 import pdfplumber
 
 from services.parser.document import Document
 from services.parser.errors import Reason, UnreadableUpload
-from services.parser.formats.grid import add_grid
+from services.parser.formats.grid import add_row
 from services.parser.limits import Deadline, Limits
 
 logging.getLogger("pdfminer").setLevel(logging.ERROR)
@@ -28,6 +29,12 @@ def read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
         raise UnreadableUpload(Reason.CORRUPT, f"the PDF cannot be read: {name}") from exc
 
 
+# What a page prints besides the text: its number (“- 1 -”, “— 2 —”, “第 3 页 共 5 页”, “4/5”).
+_PAGE_NUMBER = re.compile(
+    r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
+)
+
+
 def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     doc = Document("pdf")
     tables = 0
@@ -43,6 +50,8 @@ def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
             for line in page.extract_text_lines(return_chars=False):
                 chars += len(line["text"])
                 cx, cy = (line["x0"] + line["x1"]) / 2, (line["top"] + line["bottom"]) / 2
+                if _PAGE_NUMBER.match(line["text"]):
+                    continue
                 if not any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in boxes):
                     items.append((line["top"], 0, line["text"]))
             for t in found:
@@ -53,12 +62,20 @@ def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
                     doc.add_text(str(item))
                 else:
                     tables += 1
-                    rows = [
-                        [text.replace("\n", "") for text in row if text is not None]
-                        for row in item.extract()  # type: ignore[attr-defined]
-                    ]
-                    add_grid(doc, tables, rows, page=page_no)
+                    _table(doc, item.extract(), tables, page_no)  # type: ignore[attr-defined]
             page.flush_cache() if hasattr(page, "flush_cache") else None
     if chars == 0:
         raise UnreadableUpload(Reason.UNSUPPORTED, "the PDF has no text layer (a scan?): upload the text")
     return doc
+
+
+def _table(doc: Document, rows: list[list[str | None]], table_no: int, page_no: int) -> None:
+    """A ruled table's rows, each cell at its column of the table's grid (None: a slot covered by
+    a merged cell). A label wrapped over lines inside its cell is one label again."""
+    for r, row in enumerate(rows, 1):
+        cells = [text for text in row if text is not None]
+        cols = [c for c, text in enumerate(row, 1) if text is not None]
+        if len(cells) == 1:
+            add_row(doc, table_no, r, cells, cols, None, page_no)
+        else:
+            add_row(doc, table_no, r, [text.replace("\n", "") for text in cells], cols, None, page_no)
