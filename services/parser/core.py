@@ -49,6 +49,8 @@ def build(doc: Document) -> ParsedReport:
     headings = structure.find_headings(doc)
     first = headings[0].pos if headings else len(doc)
     title, title_line = structure.find_title(doc, first)
+    if title is None and doc.page_title:  # a page that shows its title outside the article
+        title = doc.page_title
     signer, signed_on = structure.signature(doc)
     sources = structure.find_sources(doc, title, first, signer)
     years = structure.find_years(doc, title, first)

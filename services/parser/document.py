@@ -129,6 +129,7 @@ class Document:
     cells: list[list[str] | None] = field(default_factory=list)  # ... and its distinct cells, as written
     grid_rows: int = 0  # how many lines are rows of real tables
     source: list[str] | None = None  # every line of a plain text upload, blank ones too (see text_lines)
+    page_title: str | None = None  # an HTML page's own title (<title>, its article-title element)
     _views: dict[int, Line] = field(default_factory=dict)
     _text: str | None = None
     _starts: list[int] | None = None

@@ -18,11 +18,14 @@ _TRAILING = re.compile(r"[。.:;,!]+$")
 _YEAR = re.compile(r"((?:19|20)\d{2})年")
 _YEAR_COMPAT = "\uf98e"  # the one character besides 年 that NFKC makes 年 (a CJK compatibility ideograph)
 _YEAR_FULL = re.compile(r"((?:19|20)\d{2})年度")
-_PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?:19|20)\d{2})年12月31日")
+_PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?:19|20)\d{2}年)?12月31日")
 _SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)单位[:]?(.{2,40})")
 _PREAMBLE = re.compile(r"现(?:将|予|就|对)?公布(.{2,40}?)(?:19|20)\d{2}年")
 _PREAMBLE_2 = re.compile(r"现将(.{2,30}?)(?:的)?(?:19|20\d{2}年度?)?(?:政务公开|政府信息公开|信息公开)")
-_COMPILER = re.compile(r"本(?:年度)?报告由(.{2,30}?)(?:根据|依据|按照|依照|编制|汇总|负责)")
+# “本报告由××办公室根据…编制”, “…要求，由××管理委员会编制”: who compiled the report
+_COMPILER = re.compile(
+    r"本(?:年度)?报告由(.{2,30}?)(?:根据|依据|按照|依照|编制|汇总|负责)|由(.{2,30}?)(?:负责)?(?:汇总)?编制"
+)
 # “2024年，淮安市洪泽区人民政府坚持…”: the office as the subject of the report's opening sentence
 _OPENING = re.compile(r"^(?:19|20)\d{2}年(?:度|以来)?,(.{2,30}?)(?:坚持|认真|深入|紧紧|始终|全面|持续|严格|高度|积极)")
 _PLACE_END = re.compile(r"(?:区|县|市|旗|州)$")
@@ -92,10 +95,11 @@ def sections(doc: Document, headings: list[Heading]) -> dict[SectionId, SectionR
 
 
 def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
-    """The title as written: a short line before the first section that ends in 报告.
-
-    A title broken over two lines (``…信息公开`` / ``工作年度报告``) is joined.
-    """
+    """The title as written: a short line before the first section that ends in 报告, with the
+    lines above it that belong to it: a title broken over lines by the page's width
+    (``××街道办事处2019年政`` / ``府信息公开工作年度报告``) or written on two (the office, then
+    ``2024年政府信息公开工作年度报告``) is joined, line by line, while it still lacks its year or a
+    whole office's name and the line above reads as part of a title."""
     prose = [doc.line(pos) for pos in range(min(stop, 40, len(doc))) if doc.grids[pos] is None][:15]
     for k, ln in enumerate(prose):
         if len(ln.raw) > 120 or ("报告" not in ln.raw and "報告" not in ln.raw):  # cheap look before NFKC
@@ -103,22 +107,27 @@ def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
         form = ln.form.lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
             continue
-        if form.endswith("报告") and len(form) <= 8 and k > 0:
-            prev = prose[k - 1]
-            prev_form = prev.form
-            if len(prev_form) <= 40 and "。" not in prev_form and not prev_form.endswith(":"):
-                return _clean_title(prev.raw) + _clean_title(ln.raw), prev.no
-        if "年" in form or "报告" in form[-4:]:
-            if k > 0 and not office_from_title(ln.raw) and _names_office(prose[k - 1].form):
-                # the office on a line of its own above “2024年政府信息公开工作年度报告”
-                return _clean_title(prose[k - 1].raw) + _clean_title(ln.raw), prose[k - 1].no
-            return _clean_title(ln.raw), ln.no
+        if not ("年" in form or "报告" in form[-4:]):
+            continue
+        title, first = _clean_title(ln.raw), k
+        while first > 0 and k - first < 2 and not _whole(title) and _title_part(prose[first - 1].form):
+            first -= 1
+            title = _clean_title(prose[first].raw) + title
+        if not _whole(title) and first < k:  # joining made it no whole title: the line alone
+            title, first = _clean_title(ln.raw), k
+        return title, prose[first].no
     return None, None
 
 
-def _names_office(form: str) -> bool:
-    """A short line that is an office's name and nothing else (the first line of a two-line title)."""
-    return 2 <= len(form) <= 40 and not re.search(r"[。,;:!?()《》]|\d", form) and bool(_ORG_END.search(form))
+def _whole(title: str) -> bool:
+    """A title naming its year and an office's whole name (not the tail of one: 府, 息公开)."""
+    office = office_from_title(title)
+    return _YEAR.search(match_form(title)) is not None and office is not None and _named_office(office) is not None
+
+
+def _title_part(form: str) -> bool:
+    """A short line that may be the first part of a title: no sentence, no label, no date."""
+    return 2 <= len(form) <= 40 and not re.search(r"[。,;:!?《》]", form) and parse_date(form) is None
 
 
 _TITLE_LABEL = re.compile(r"^\s*(?:标题|题目|文章标题|名称)\s*[:：]\s*")  # a crawler's “标题: …”
@@ -142,19 +151,15 @@ def find_sources(doc: Document, title: str | None, first_heading: int, signature
         if doc.grids[pos] is not None:
             continue
         if text is None and "年" in raw[:8] and (m := _OPENING.match(doc.line(pos).form)):
-            office = m.group(1)
-            if (
-                len(office) >= 4
-                and not re.search(r"[。,;:、]", office)
-                and (_ORG_END.search(office) or _PLACE_END.search(office))
-            ):
-                text = office
-        if not ("单位" in raw or "公布" in raw or "现将" in raw or "报告由" in raw):
+            text = _named_office(m.group(1))
+        if text is None and "由" in raw and (m := _COMPILER.search(doc.line(pos).form)):
+            text = _named_office(m.group(1) or m.group(2))
+        if not ("单位" in raw or "公布" in raw or "现将" in raw):
             continue
         form = doc.line(pos).form
         if submitter is None and (m := _SUBMITTER.search(form)):
             submitter = _TRAILING.sub("", m.group(1)) or None
-        if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form) or _COMPILER.search(form)):
+        if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
             preamble = m.group(1)
     return Sources(
         title=office_from_title(title) if title else None,
@@ -163,6 +168,13 @@ def find_sources(doc: Document, title: str | None, first_heading: int, signature
         signature=signature,
         text=text,
     )
+
+
+def _named_office(found: str) -> str | None:
+    """What a sentence names as the office, when it reads as an office's or a place's name."""
+    if len(found) < 4 or re.search(r"[。,;:、()]", found):
+        return None
+    return found if _ORG_END.search(found) or _PLACE_END.search(found) else None
 
 
 def signature(doc: Document) -> tuple[str | None, dt.date | None]:

@@ -127,7 +127,8 @@ def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ..
         kinds = [_classify(w) for w in words]
     # (a kind per word: no strict zip, which is a keyword call, per line)
     found = tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds))  # noqa: B905
-    if len(raw) >= 16 and _glued("".join(f for k, _, f, _ in found if k == TEXT)):
+    last = found[-1][2] if found and found[-1][0] == TEXT else ""
+    if _glued("".join(f for k, _, f, _ in found if k == TEXT), last):
         found = tuple(piece for token in found for piece in _unglue(token))
         _GLUED_LINES.keep(raw, True)
     return _TEXT_LINES.keep(raw, found)
@@ -138,14 +139,19 @@ _GLUED_LINES: Memo[bool] = Memo(1_000_000, 256)  # text lines whose labels and f
 _RUN = re.compile(r"\d+(?:\.\d+)?(?:万元|元)?")
 _DIGIT = re.compile(r"\d")
 _TOUCHING = re.compile(r"[\u4e00-\u9fff)）]\d")  # a figure written against a label
+_LABEL_FIGURES = re.compile(r"(.*[\u4e00-\u9fff)）])(\d+(?:\.\d+)?(?:万元|元)?)")  # a label, then its figures
 
 
-def _glued(text: str) -> bool:
-    """A line's words holding at least three of the tables' labels, a label followed at once by
-    a figure: a table whose cells ran together (crawled text: ``规章000规范性文件898989``)."""
-    if _DIGIT.search(text) is None:
+def _glued(text: str, last: str) -> bool:
+    """A table whose cells ran together (crawled text): a line's words holding three of the
+    tables' labels or more, a label followed at once by a figure (``规章000规范性文件898989…``),
+    or a line that ends in a row's label and its figures (``一、本年新收政府信息公开申请数量230000023``)."""
+    if _TOUCHING.search(text) is None:
         return False
-    return _TOUCHING.search(text) is not None and sum(key in text for key in _LABEL_KEYS) >= 3
+    if sum(key in text for key in _LABEL_KEYS) >= 3:
+        return True
+    m = _LABEL_FIGURES.fullmatch(last)
+    return m is not None and any(_MATCHERS[t].match([(TEXT, m[1], m[1], 0, None, None)]) for t in _MATCHERS)
 
 
 def _unglue(token: tuple[int, str, str, re.Match[str] | None]) -> Iterator[tuple[int, str, str, re.Match[str] | None]]:
@@ -386,10 +392,13 @@ def _split(
     rows: dict[str, RawRow], spec: dict[str, Row], table: str, template: TemplateId, placed: dict[str, list[Tok]]
 ) -> dict[str, tuple[list[Tok] | None, str | None]]:
     """Rows with fewer figures than cells, their digits cut apart where only one way is left."""
-    wanting = {
+    wanting = {  # (table 二 has no sums to tell a number from figures run together: only where the text lost them)
         rid: parts
         for rid, rr in rows.items()
-        if rid not in placed and (parts := _digit_parts(rr.values)) and len(parts) < len(spec[rid].columns)
+        if rid not in placed
+        and (parts := _digit_parts(rr.values))
+        and len(parts) < len(spec[rid].columns)
+        and (rr.glued or table != "t2")
     }
     if not wanting:
         return {}
@@ -552,13 +561,19 @@ def pin(resolved: list[tuple[RawRow, str | None, str]], rows: Sequence[Row]) -> 
             continue
         fits = all(
             place(resolved[i][0].values, len(row.columns), resolved[i][0].grid) is not None
-            and _like(resolved[i][2], row.label)
+            and _like(_own_label(resolved[i][0], resolved[i][2]), row.label)
             for i, row in zip(loose, missing, strict=True)
         )
         if fits:
             for i, row in zip(loose, missing, strict=True):
-                out[i] = (resolved[i][0], row.id, resolved[i][2])
+                out[i] = (resolved[i][0], row.id, _own_label(resolved[i][0], resolved[i][2]))
     return out
+
+
+def _own_label(rr: RawRow, label: str) -> str:
+    """A row's own label: in a real table its last text cell (the cells before it are the group
+    labels merged over it, （三）不予公开), else all its label text."""
+    return rr.label[-1][RAW] if rr.grid and rr.label else label
 
 
 def _like(written: str, label: str) -> bool:

@@ -5,6 +5,8 @@ lxml's HTML parser never fetches anything (``no_network``) and expands no extern
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from services.parser.document import Document
@@ -35,10 +37,33 @@ def read(text: str, encoding: str, deadline: Deadline, data: bytes | None = None
     if root is None:
         raise UnreadableUpload(Reason.NOT_A_REPORT, "the HTML page is empty")
     doc = Document("html", encoding=encoding)
+    doc.page_title = page_title(root)
     reader = _Reader(doc, deadline)
     reader.walk(root)
     reader.flush(None)
     return doc
+
+
+_TITLE_META = ("articletitle", "title", "og:title", "dc.title")
+
+
+def page_title(root: etree._Element) -> str | None:
+    """The title the page gives its article outside the text: an article-title meta or element,
+    else ``<title>`` (whose site name after ``_``, ``|`` or `` - `` is left off)."""
+    found: list[str] = []
+    for meta in root.iter("meta"):
+        name = (meta.get("name") or meta.get("property") or "").lower()
+        if name in _TITLE_META and (content := (meta.get("content") or "").strip()):
+            found.append(content)
+    for el in root.iter("h1", "div", "p", "span"):
+        marks = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+        if "title" in marks and "subtitle" not in marks and (text := " ".join("".join(el.itertext()).split())):
+            found.append(text)
+            break
+    for el in root.iter("title"):
+        if el.text and el.text.strip():
+            found.append(re.split(r"\s*(?:_|\||｜| - | — )\s*", el.text.strip())[0])
+    return next((t for t in found if "报告" in t), found[0] if found else None)
 
 
 class _Reader:
@@ -85,11 +110,20 @@ class _Reader:
 
     def table(self, el: etree._Element) -> None:
         self.deadline.check()
+        trs = _rows(el)
+        if _layout(el, trs):  # a table that only lays the article out: its cells' paragraphs are the text
+            for tr in trs:
+                for td in tr:
+                    if td.tag == "td" or td.tag == "th":
+                        self.flush(td.sourceline)
+                        self.walk(td)
+                        self.flush(td.sourceline)
+            return
         self.tables += 1
         rows: list[list[str]] = []
         spans: list[dict[int, tuple[int, int]] | None] = []
         lines: list[int | None] = []
-        for tr in _rows(el):
+        for tr in trs:
             texts: list[str] = []
             merged: dict[int, tuple[int, int]] | None = None
             # written out, ~300 cells a report: lxml's own tag filter and attribute lookups cost
@@ -107,6 +141,13 @@ class _Reader:
             spans.append(merged)
             lines.append(tr.sourceline)
         add_grid(self.doc, self.tables, rows, spans, lines)
+
+
+def _layout(table: etree._Element, rows: list[etree._Element]) -> bool:
+    """A table that holds the page rather than figures: a cell a row, or tables inside its cells."""
+    if all(sum(1 for td in tr if td.tag == "td" or td.tag == "th") <= 1 for tr in rows):
+        return True
+    return any(True for _ in table.iterdescendants("table"))
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:

@@ -12,8 +12,11 @@ from services.parser.limits import Deadline, Limits
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # An HTML page is told by its first tags, in any case (lowering 4 KB of Chinese to look for them
-# cost ~50 instructions a character)
+# cost ~50 instructions a character); an article body a CMS gives (no <html>, its first table far
+# down) by the paragraph tags it is made of, or by its name or media type
 _HTML = re.compile(r"<(?:html|table|!doctype html|body)", re.IGNORECASE)
+_TAGS = re.compile(r"</?(?:p|div|span|br|strong|font|h[1-6]|td|tr)\b[^<>]{0,400}>", re.IGNORECASE)
+_HTML_NAMES = (".html", ".htm", ".shtml", ".xhtml")
 
 
 def read(data: bytes, filename: str | None, media_type: str | None, limits: Limits, deadline: Deadline) -> Document:
@@ -38,7 +41,11 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
     utf8 = encoding == "utf-8" and not data.startswith(codecs.BOM_UTF8)  # the upload is the text's UTF-8
     if text_format.looks_binary(text, data if utf8 else None):
         raise UnreadableUpload(Reason.BINARY, "the upload is binary data, not a document")
-    if "<" in text[:4096] and _HTML.search(text, 0, 4096):
+    if "<" in text[:4096] and (
+        _HTML.search(text, 0, 4096)
+        or len(_TAGS.findall(text, 0, 4096)) >= 3
+        or ((name.endswith(_HTML_NAMES) or "html" in (media_type or "")) and _TAGS.search(text, 0, 4096))
+    ):
         from services.parser.formats import html
 
         return html.read(text, encoding, deadline, data if utf8 else None)
