@@ -1392,22 +1392,55 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"{s.slug}.html", "html", f"{lo} --convert-to html of {src}", s))
         if s.resave:
             rows.append((f"{s.slug}.lo.docx", "docx", f'{lo} --convert-to docx:"MS Word 2007 XML" of {src}', s))
+    copies = real_copies(args.soffice, lo, out)
     entries = []
     for file, fmt, by, s in rows:
         facts = pdf_facts(out / file) if file.endswith(".pdf") else ""
         truth = truth_json(s, sheets[s.slug], file, by, facts)
         (out / f"{file}.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         entries.append((file, fmt, by, s, truth, facts))
-    (out / "README.md").write_text(readme(entries, sheets, args.seed), encoding="utf-8")
+    (out / "README.md").write_text(readme(entries, sheets, args.seed, copies), encoding="utf-8")
     size = sum(p.stat().st_size for p in out.iterdir())
-    print(f"{len(rows)} documents in {out} ({size / 1e6:.1f} MB) in {time.monotonic() - started:.0f} s")
+    print(f"{len(rows) + len(copies)} documents in {out} ({size / 1e6:.1f} MB) in {time.monotonic() - started:.0f} s")
     return 0
+
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+# the real documents LibreOffice can open as text documents, opened as it opens them
+REAL_COPIES = {
+    "pingtan-2023.html": ("pingtan-2023", []),
+    "pingtan-2019-scraped.txt": ("pingtan-2019-scraped", ["--infilter=Text (encoded):UTF8,LF,,,"]),
+}
+
+
+def real_copies(binary: str, lo: str, out: Path) -> list[tuple[str, str]]:
+    """Real documents as LibreOffice writes them (.docx and PDF), with the real documents' truth:
+    a portal's article opened in Writer/Web, a crawler's text opened as plain text. (The WPS PDF
+    cannot be opened as a text document.)"""
+    made: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (stem, flags) in REAL_COPIES.items():
+            src = Path(tmp) / name
+            shutil.copy(REAL / name, src)
+            truth = json.loads((REAL / "truth" / f"{stem}.json").read_text(encoding="utf-8"))
+            for target, ext in (("docx:MS Word 2007 XML", "docx"), ("pdf", "pdf")):
+                cmd = [binary, "--headless", f"-env:UserInstallation={PROFILE}", *flags, "--convert-to", target]
+                subprocess.run([*cmd, "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=600)
+                file = f"real-{stem}.lo.{ext}"
+                shutil.move(Path(tmp) / f"{Path(name).stem}.{ext}", out / file)
+                by = f"{lo} --convert-to {target.split(':')[0]} of tests/fixtures/real/{name}"
+                copy = {**truth, "file": file, "notes": f"Made by {by}. The real document's truth. " + truth["notes"]}
+                (out / f"{file}.json").write_text(
+                    json.dumps(copy, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+                )
+                made.append((file, by))
+    return made
 
 
 Entry = tuple[str, str, str, Spec, dict[str, object], str]  # file, format, made by, spec, truth, PDF facts
 
 
-def readme(entries: list[Entry], sheets: dict[str, Sheet], seed: int) -> str:
+def readme(entries: list[Entry], sheets: dict[str, Sheet], seed: int, copies: list[tuple[str, str]]) -> str:
     order = {".docx": 0, ".lo.docx": 1, ".pdf": 2, ".html": 3}
     rows = sorted(entries, key=lambda e: (e[3].kind == "cms", e[3].slug, order[e[0][len(e[3].slug) :]]))
     lines = [
@@ -1429,7 +1462,7 @@ def readme(entries: list[Entry], sheets: dict[str, Sheet], seed: int) -> str:
         "`libreoffice-writer-nogui` and `fonts-noto-cjk`):",
         "",
         "```sh",
-        f"cd /work/main && .venv/bin/python -m tests.make_corpus   # --out DIR, --seed N (default {seed})",
+        f".venv/bin/python -m tests.make_corpus   # from the checkout's root; --out DIR, --seed N (default {seed})",
         "```",
         "",
         "| file | format | made by | template | verdict | variations |",
@@ -1442,6 +1475,12 @@ def readme(entries: list[Entry], sheets: dict[str, Sheet], seed: int) -> str:
         verdict = "rejected (" + ", ".join(must) + ")" if must else "accepted"
         what = "; ".join(variations(s, sheets[s.slug], brief=True)).replace("|", "\\|") + "." + facts
         lines.append(f"| {file} | {fmt} | {by.split(' (')[0]} | {t.template} ({t.year}) | {verdict} | {what} |")
+    lines += [
+        "",
+        "Real documents (tests/fixtures/real) as LibreOffice writes them, each with the real document's truth:",
+        "",
+    ]
+    lines += [f"- `{file}`: {by}" for file, by in copies]
     return "\n".join(lines) + "\n"
 
 

@@ -36,7 +36,11 @@ def fold(text: str) -> str:
 _INLINE_HEADING = re.compile(
     "(?<![第(（])(?:" + "|".join(f"{s.number}、\\s*{s.pattern.pattern}" for s in SECTIONS) + ")"
 )
+_LISTING = frozenset("，,、；;。）)和及与等")
 _INLINE_TITLE = re.compile(r"^\s*(\S{2,60}?年度?政府信息公开工作年度报告)(?=\s|根据|本报告|为)")
+
+
+LONG_LINE = 120  # a line this long may hold a whole report's parts (crawled text): see split_inline
 
 
 def split_inline(raw: str) -> list[str]:
@@ -49,6 +53,9 @@ def split_inline(raw: str) -> list[str]:
     if m:
         cuts.append(m.end(1))
     for m in _INLINE_HEADING.finditer(raw):
+        after = raw[m.end() : m.end() + 1]
+        if after and after in _LISTING:  # “本报告包括一、总体情况，二、…”: the sections named in a sentence
+            continue
         cuts += [m.start(), m.end()]
     if not cuts:
         return [raw]
@@ -157,6 +164,10 @@ class Document:
         self.source = None
         if "[" in raw or "{" in raw or "<" in raw:
             raw = strip_artefacts(raw)
+        if len(raw) > LONG_LINE and "、" in raw and len(parts := split_inline(raw)) > 1:
+            for part in parts:
+                self.add_text(part, no)
+            return
         self.nos.append(no if no is not None else len(self.raws) + 1)
         self.raws.append(raw)
         self.grids.append(None)

@@ -33,7 +33,7 @@ _TITLE_SUFFIX = re.compile(
     r"(?:关于)?(?:的)?(?:政府信息公开|政务公开|信息公开|政府信息)?(?:工作)?(?:年度)?(?:工作)?报告$"
 )
 _ORG_END = re.compile(
-    r"(办事处|街道|政府|委员会|管委会|办公室|办公厅|局|厅|委|办|中心|乡|镇|院|署|所|站|队|处|会|公司|集团|部)$"
+    r"(办事处|街道|政府|委员会|管委会|办公室|办公厅|局|厅|委|办|中心|乡|镇|院|署|所|站|队|处|会|公司|集团|部|行|校|馆|社|台)$"
 )
 _CN_DIGITS = {"〇": 0, "零": 0, "O": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _DATE = re.compile(r"^((?:19|20)\d{2})年(\d{1,2})月(\d{1,2})日$")
@@ -107,7 +107,7 @@ def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
         form = ln.form.lstrip("#")
         if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
             continue
-        if not ("年" in form or "报告" in form[-4:]):
+        if not _TITLE_END.search(form):  # (a line of a wrapped paragraph may hold 报告 and 年 too)
             continue
         title, first = _clean_title(ln.raw), k
         while first > 0 and k - first < 2 and not _whole(title) and _title_part(prose[first - 1].form):
@@ -130,6 +130,7 @@ def _title_part(form: str) -> bool:
     return 2 <= len(form) <= 40 and not re.search(r"[。,;:!?《》]", form) and parse_date(form) is None
 
 
+_TITLE_END = re.compile(r"报告(?:[(（][^()（）]{0,10}[)）])?$")  # “…年度报告”, “…年度报告（全文）”
 _TITLE_LABEL = re.compile(r"^\s*(?:标题|题目|文章标题|名称)\s*[:：]\s*")  # a crawler's “标题: …”
 
 
@@ -162,12 +163,20 @@ def find_sources(doc: Document, title: str | None, first_heading: int, signature
         if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
             preamble = m.group(1)
     return Sources(
-        title=office_from_title(title) if title else None,
+        title=_plausible(office_from_title(title)) if title else None,
         submitter=submitter,
         preamble=preamble,
         signature=signature,
         text=text,
     )
+
+
+def _plausible(office: str | None) -> str | None:
+    """What a title names before its year and 报告, when it can be a name at all (not a sentence's
+    words: a line of a paragraph wrapped by the page can end in 报告 too)."""
+    if office is None or not 2 <= len(office) <= 40 or re.search(r"[。,;:!?《》〈〉]", office):
+        return None
+    return None if office.startswith(("关于", "根据", "按照", "依据", "本报告")) else office
 
 
 def _named_office(found: str) -> str | None:
@@ -245,4 +254,10 @@ def find_years(doc: Document, title: str | None, first_heading: int) -> YearSour
             if m := _PERIOD.search(doc.line(pos).form):
                 period_year = int(m.group(1))
                 break
+    if period_year is None:  # a statement wrapped over lines by the page (PDF): the lines read as one
+        head = "".join(
+            doc.line(p).form for p in range(min(max(first_heading, 1) + 3, len(doc))) if doc.grids[p] is None
+        )
+        if m := _PERIOD.search(head):
+            period_year = int(m.group(1))
     return YearSources(title=title_year, text=text_year, period=period_year)

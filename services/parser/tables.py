@@ -115,11 +115,14 @@ def _word(word: str) -> Kind_:
     return _WORDS.keep(word, _RELINE if not norm or " " in norm else _classify(norm))
 
 
-def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ...]:
+Words = tuple[tuple[int, str, str, re.Match[str] | None], ...]
+
+
+def _text_line(raw: str) -> tuple[Words, bool]:
     """The words of a text line, split at white space (tabs and spaces, no-break and ideographic
-    too): (kind, word as written, match form, number match) each. A word that runs table labels
-    and their figures together (crawled text: ``规章000规范性文件898989``) is cut into them.
-    Remembered: table lines recur (a cell a line, a label with its values)."""
+    too): (kind, word as written, match form, number match) each; and whether the line runs a
+    table's labels and figures together (crawled text: ``规章000规范性文件898989``). Remembered:
+    table lines recur (a cell a line, a label with its values)."""
     words = raw.split()
     kinds = [_WORDS.get(w) or _word(w) for w in words]
     if _RELINE in kinds:  # NFKC made a space inside a word: the whole line's NFKC words
@@ -128,14 +131,17 @@ def _text_line(raw: str) -> tuple[tuple[int, str, str, re.Match[str] | None], ..
     # (a kind per word: no strict zip, which is a keyword call, per line)
     found = tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds))  # noqa: B905
     last = found[-1][2] if found and found[-1][0] == TEXT else ""
-    if _glued("".join(f for k, _, f, _ in found if k == TEXT), last):
-        found = tuple(piece for token in found for piece in _unglue(token))
-        _GLUED_LINES.keep(raw, True)
-    return _TEXT_LINES.keep(raw, found)
+    return _TEXT_LINES.keep(raw, (found, _glued("".join(f for k, _, f, _ in found if k == TEXT), last)))
 
 
-_TEXT_LINES: Memo[tuple[tuple[int, str, str, re.Match[str] | None], ...]] = Memo(64, 50_000)
-_GLUED_LINES: Memo[bool] = Memo(1_000_000, 256)  # text lines whose labels and figures ran together
+_TEXT_LINES: Memo[tuple[Words, bool]] = Memo(64, 50_000)
+
+
+def _unglued(words: Words) -> Words:
+    """A line's words with those that run labels and figures together cut into them."""
+    return tuple(piece for token in words for piece in _unglue(token))
+
+
 _RUN = re.compile(r"\d+(?:\.\d+)?(?:万元|元)?")
 _DIGIT = re.compile(r"\d")
 _TOUCHING = re.compile(r"[\u4e00-\u9fff)）]\d")  # a figure written against a label
@@ -213,24 +219,27 @@ def read_region(doc: Document, start: int, end: int) -> Region:
     count = 0
     text_lines, grid_cells = _TEXT_LINES.get, _CELLS.get
     span = slice(start, end)
-    glued = False
-    for no, raw_line, g, row_cells in zip(doc.nos[span], doc.raws[span], doc.grids[span], doc.cells[span], strict=True):
+    # a region where one line runs a table's labels and figures together is a table whose cells
+    # ran together (crawled text), whichever of its lines shows it: every text line is cut apart
+    raws, grids = doc.raws[span], doc.grids[span]
+    words = [text_lines(raw) or _text_line(raw) if g is None else None for raw, g in zip(raws, grids, strict=True)]
+    glued = any(w[1] for w in words if w is not None)
+    for no, line_words, g, row_cells in zip(doc.nos[span], words, doc.grids[span], doc.cells[span], strict=True):
         if count > MAX_TOKENS:
             break
         if g is None:
-            found = text_lines(raw_line) or _text_line(raw_line)
+            assert line_words is not None
+            found = _unglued(line_words[0]) if glued else line_words[0]
             count += len(found)
-            glued_line = raw_line in _GLUED_LINES
             for kind, raw, form, m in found:
                 if kind == TEXT:
                     texts.append(form)
                     if values:
                         rows.append(RawRow(label, values, False, glued))
-                        label, values, glued = [], [], False
+                        label, values = [], []
                     label.append((kind, raw, form, no, None, m))
                 else:  # a number or a placeholder (a word is never empty)
                     values.append((kind, raw, form, no, None, m))
-                    glued = glued or glued_line
             continue
         assert row_cells is not None
         table, row, page = g.table, g.row, g.page
@@ -253,7 +262,8 @@ def read_region(doc: Document, start: int, end: int) -> Region:
             rows.append(RawRow(label, values, True))
         label, values = [], []
     if values:
-        rows.append(RawRow(label, values, values[0][AT] is not None, glued))
+        grid = values[0][AT] is not None
+        rows.append(RawRow(label, values, grid, glued and not grid))
     return Region(rows, "".join(texts))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from typing import Any
 
 import pdfplumber
 
@@ -37,36 +38,105 @@ _PAGE_NUMBER = re.compile(
 
 def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     doc = Document("pdf")
-    tables = 0
     chars = 0
+    pages: list[list[tuple[float, int, Any]]] = []  # each page's text lines and tables, top to bottom
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         if len(pdf.pages) > limits.max_pdf_pages:
             raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(pdf.pages)} pages, over {limits.max_pdf_pages}")
-        for page_no, page in enumerate(pdf.pages, 1):
+        for page in pdf.pages:
             deadline.check()
-            found = page.find_tables()
-            boxes = [t.bbox for t in found]
-            items: list[tuple[float, int, object]] = []
-            for line in page.extract_text_lines(return_chars=False):
-                chars += len(line["text"])
-                cx, cy = (line["x0"] + line["x1"]) / 2, (line["top"] + line["bottom"]) / 2
-                if _PAGE_NUMBER.match(line["text"]):
-                    continue
-                if not any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in boxes):
-                    items.append((line["top"], 0, line["text"]))
-            for t in found:
-                items.append((t.bbox[1], 1, t))
+            blocks = [block for t in page.find_tables() for block in _blocks(t)]
+            lines = page.extract_text_lines(return_chars=False)
+            chars += sum(len(line["text"]) for line in lines)
+            text = [line for line in lines if not _PAGE_NUMBER.match(line["text"]) and not _inside(line, blocks)]
+            items: list[tuple[float, int, Any]] = [(t["top"], 0, t) for t in text]
+            items += [(block[0][1], 1, block) for block in blocks]
             items.sort(key=lambda it: (it[0], it[1]))
-            for _, kind, item in items:
-                if kind == 0:
-                    doc.add_text(str(item))
-                else:
-                    tables += 1
-                    _table(doc, item.extract(), tables, page_no)  # type: ignore[attr-defined]
+            pages.append(items)
             page.flush_cache() if hasattr(page, "flush_cache") else None
     if chars == 0:
         raise UnreadableUpload(Reason.UNSUPPORTED, "the PDF has no text layer (a scan?): upload the text")
+    lines = [item for items in pages for _, kind, item in items if kind == 0]
+    para = _Paragraph(doc, min((t["x0"] for t in lines), default=0.0), max((t["x1"] for t in lines), default=0.0))
+    tables = 0
+    for page_no, items in enumerate(pages, 1):
+        for _, kind, item in items:
+            if kind == 0:
+                para.feed(item)
+            else:
+                para.flush()
+                tables += 1
+                _table(doc, item[1], tables, page_no)
+    para.flush()
     return doc
+
+
+Box = tuple[float, float, float, float]
+
+
+def _blocks(table: Any) -> list[tuple[Box, list[list[str | None]]]]:
+    """A ruled table's runs of rows with two cells or more, each with its box. A row of one cell
+    across the table is no row of figures: a page's frame drawn round the text (WPS), a caption
+    row. Its lines are read as the page's text lines, with the rest of the page's prose."""
+    out: list[tuple[Box, list[list[str | None]]]] = []
+    run: list[tuple[Box, list[str | None]]] = []
+    for row, cells in zip(table.rows, table.extract(), strict=True):
+        if sum(c is not None for c in cells) >= 2:
+            run.append((row.bbox, cells))
+            continue
+        if run:
+            out.append(_block(run))
+            run = []
+    if run:
+        out.append(_block(run))
+    return out
+
+
+def _block(run: list[tuple[Box, list[str | None]]]) -> tuple[Box, list[list[str | None]]]:
+    box = (min(b[0] for b, _ in run), min(b[1] for b, _ in run), max(b[2] for b, _ in run), max(b[3] for b, _ in run))
+    return box, [cells for _, cells in run]
+
+
+def _inside(line: dict[str, Any], blocks: list[tuple[Box, list[list[str | None]]]]) -> bool:
+    cx, cy = (line["x0"] + line["x1"]) / 2, (line["top"] + line["bottom"]) / 2
+    return any(x0 <= cx <= x1 and y0 <= cy <= y1 for (x0, y0, x1, y1), _ in blocks)
+
+
+class _Paragraph:
+    """The document's lines of prose made paragraphs again: a line that runs to the right margin
+    (the document's, not its page's: a last page may hold a few short lines) goes on in the next
+    line, on the next page too, unless that one is indented (a paragraph's first line) or a figure
+    ends the first and text starts the next (rows of a table without rules)."""
+
+    def __init__(self, doc: Document, left: float, right: float) -> None:
+        self.doc = doc
+        self.left, self.right = left, right
+        self.text: str | None = None
+        self.full = False
+
+    def feed(self, line: dict[str, Any]) -> None:
+        text: str = line["text"]
+        size = max(line["bottom"] - line["top"], 1.0)
+        indented = line["x0"] > self.left + size
+        if self.text is not None and self.full and not indented and text:
+            end, start = self.text[-1], text[0]
+            if not (end.isdigit() and not start.isdigit()):
+                sep = " " if end.isascii() and end.isalpha() and start.isascii() and start.isalpha() else ""
+                self.text += sep + text
+                self.full = self._full(line, text)
+                return
+        self.flush()
+        self.text = text
+        self.full = self._full(line, text)
+
+    def _full(self, line: dict[str, Any], text: str) -> bool:
+        return len(text) >= 10 and line["x1"] >= self.right - 1.5 * max(line["bottom"] - line["top"], 1.0)
+
+    def flush(self) -> None:
+        if self.text is not None:
+            self.doc.add_text(self.text)
+        self.text = None
+        self.full = False
 
 
 def _table(doc: Document, rows: list[list[str | None]], table_no: int, page_no: int) -> None:

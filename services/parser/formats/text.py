@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from services.parser.document import Document, GridRow, split_inline
+from services.parser.document import LONG_LINE, Document, GridRow, split_inline
 from services.parser.errors import Reason, UnreadableUpload
 
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
@@ -69,13 +69,10 @@ def read_text(text: str, encoding: str, markdown: bool) -> Document:
     doc = Document("markdown" if markdown else "text", encoding=encoding)
     raws = text.splitlines()
     if not markdown:
-        if any(len(raw) > 200 for raw in raws) and any(len(split_inline(raw)) > 1 for raw in raws if len(raw) > 200):
-            # crawled text: the report in a few very long lines, its headings inside them
-            for no, raw in enumerate(raws, 1):
-                for part in split_inline(raw) if len(raw) > 200 else (raw,):
-                    if part and not part.isspace():
-                        doc.add_text(part, no)
-        elif "[" in text or "{" in text or "<" in text:  # converters' artefacts may stand on some lines
+        long = [raw for raw in raws if len(raw) > LONG_LINE and "、" in raw]
+        if "[" in text or "{" in text or "<" in text or any(len(split_inline(raw)) > 1 for raw in long):
+            # converters' artefacts may stand on some lines; crawled text may hold the whole report in
+            # a few lines, its headings inside them (add_text cuts them apart)
             for no, raw in enumerate(raws, 1):
                 if raw and not raw.isspace():  # blank lines carry nothing; line numbers stay true
                     doc.add_text(raw, no)
