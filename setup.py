@@ -25,6 +25,7 @@ COMPILED = [
     "contracts/cells.py",
     "contracts/template.py",
     "services/parser/core.py",
+    "services/parser/digits.py",
     "services/parser/document.py",
     "services/parser/limits.py",
     "services/parser/memo.py",

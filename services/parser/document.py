@@ -36,6 +36,7 @@ def fold(text: str) -> str:
 _INLINE_HEADING = re.compile(
     "(?<![第(（])(?:" + "|".join(f"{s.number}、\\s*{s.pattern.pattern}" for s in SECTIONS) + ")"
 )
+_NUMERALS = tuple(f"{s.number}、" for s in SECTIONS)
 _LISTING = frozenset("，,、；;。）)和及与等")
 _INLINE_TITLE = re.compile(r"^\s*(\S{2,60}?年度?政府信息公开工作年度报告)(?=\s|根据|本报告|为)")
 
@@ -48,6 +49,8 @@ def split_inline(raw: str) -> list[str]:
     report in a few lines) cut before and after each section heading written inside it, and after
     a title at its start: ``…联系。一、总体情况2019年，…`` gives ``…联系。``, ``一、总体情况``,
     ``2019年，…``. A heading counts only with its own numeral (一、总体情况, not 三、总体情况)."""
+    if not any(n in raw for n in _NUMERALS) and "报告" not in raw:  # (most long lines: prose)
+        return [raw]
     cuts = []
     m = _INLINE_TITLE.match(raw)
     if m:

@@ -113,7 +113,7 @@ def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
         while first > 0 and k - first < 2 and not _whole(title) and _title_part(prose[first - 1].form):
             first -= 1
             title = _clean_title(prose[first].raw) + title
-        if not _whole(title) and first < k:  # joining made it no whole title: the line alone
+        if first < k and not _whole(title):  # joining made it no whole title: the line alone
             title, first = _clean_title(ln.raw), k
         return title, prose[first].no
     return None, None
@@ -139,10 +139,16 @@ def _clean_title(raw: str) -> str:
 
 
 def office_from_title(title: str) -> str | None:
+    hit = _OFFICES.get(title, "")
+    if hit != "":
+        return hit
     form = match_form(title)
     form = re.sub(r"(?:19|20)\d{2}年度?", "", form)
     form = _TITLE_SUFFIX.sub("", form)
-    return form or None
+    return _OFFICES.keep(title, form or None)
+
+
+_OFFICES: Memo[str | None] = Memo()  # titles recur from an office's report to the next
 
 
 def find_sources(doc: Document, title: str | None, first_heading: int, signature: str | None) -> Sources:
@@ -254,10 +260,10 @@ def find_years(doc: Document, title: str | None, first_heading: int) -> YearSour
             if m := _PERIOD.search(doc.line(pos).form):
                 period_year = int(m.group(1))
                 break
-    if period_year is None:  # a statement wrapped over lines by the page (PDF): the lines read as one
-        head = "".join(
-            doc.line(p).form for p in range(min(max(first_heading, 1) + 3, len(doc))) if doc.grids[p] is None
-        )
+    head_lines = range(min(max(first_heading, 1) + 3, len(doc)))
+    if period_year is None and any("统计" in doc.raws[p] or "期限" in doc.raws[p] for p in head_lines):
+        # a statement wrapped over lines by the page (PDF): the lines read as one
+        head = "".join(doc.line(p).form for p in head_lines if doc.grids[p] is None)
         if m := _PERIOD.search(head):
             period_year = int(m.group(1))
     return YearSources(title=title_year, text=text_year, period=period_year)

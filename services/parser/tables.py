@@ -130,8 +130,11 @@ def _text_line(raw: str) -> tuple[Words, bool]:
         kinds = [_classify(w) for w in words]
     # (a kind per word: no strict zip, which is a keyword call, per line)
     found = tuple((k, w, f, m) for w, (k, f, m) in zip(words, kinds))  # noqa: B905
-    last = found[-1][2] if found and found[-1][0] == TEXT else ""
-    return _TEXT_LINES.keep(raw, (found, _glued("".join(f for k, _, f, _ in found if k == TEXT), last)))
+    glued = False
+    if _TOUCHING.search(raw) is not None:  # (most lines: no figure written against a label at all)
+        last = found[-1][2] if found and found[-1][0] == TEXT else ""
+        glued = _glued("".join(f for k, _, f, _ in found if k == TEXT), last)
+    return _TEXT_LINES.keep(raw, (found, glued))
 
 
 _TEXT_LINES: Memo[tuple[Words, bool]] = Memo(64, 50_000)
@@ -557,12 +560,14 @@ def pin(resolved: list[tuple[RawRow, str | None, str]], rows: Sequence[Row]) -> 
     Anything else (more or fewer rows than gaps, a label unlike the row's) stays unplaced: an
     extra row, never a guess.
     """
+    if all(rid is not None or not any(v[KIND] == NUM for v in rr.values) for rr, rid, _ in resolved):
+        return resolved  # (the usual case: every row with figures named by its label)
     order = {row.id: k for k, row in enumerate(rows)}
     anchors = [i for i, (_, rid, _) in enumerate(resolved) if rid in order]
+    found = {rid for _, rid, _ in resolved}
     out = list(resolved)
     for a, b in itertools.pairwise(anchors):
         lo, hi = order[resolved[a][1]], order[resolved[b][1]]  # type: ignore[index]
-        found = {rid for _, rid, _ in resolved}
         missing = [row for row in rows[lo + 1 : hi] if row.id not in found]
         loose = [
             i for i in range(a + 1, b) if resolved[i][1] is None and any(v[KIND] == NUM for v in resolved[i][0].values)
