@@ -155,3 +155,24 @@ def test_table_row_pattern_is_three_numbers(line: str) -> None:
         == bool(re.search(r"\d+\D+\d+\D+\d", line))
         == (len(re.findall(r"\d+", line)) >= 3)
     )
+
+
+def test_a_document_naming_no_office_or_year_is_a_title_warning_when_the_submission_declares_them() -> None:
+    from contracts.verdict import Office
+    from tests.rule_examples import TITLE
+
+    report = parse(CLEAN.replace(TITLE + "\n", "", 1).encode())  # the only line naming office and year
+    assert report.office is None and report.year is None
+    undeclared = validate(report)
+    assert {"DOC-OFFICE-UNKNOWN", "DOC-YEAR-UNKNOWN"} <= {f.rule for f in undeclared.findings}
+    assert undeclared.status == "rejected"
+    declared = validate(report, Context(office=Office(id="xigong", name="西工区西工街道办事处"), year=2020))
+    assert declared.status == "accepted"  # no notice: nothing rejected
+    assert [f.rule for f in declared.findings] == ["DOC-TITLE"]
+    assert "报告缺少标题" in declared.findings[0].message_zh
+    # a title that names no office: the warning says what the document leaves out
+    titled = parse(CLEAN.replace(TITLE, "2020年政府信息公开工作年度报告", 1).encode())
+    assert titled.office is None and titled.year == 2020
+    found = validate(titled, Context(office=Office(id="xigong", name="西工区西工街道办事处"), year=2020))
+    assert [f.rule for f in found.findings] == ["DOC-TITLE"]
+    assert "未写明发布机关" in found.findings[0].message_zh and found.status == "accepted"
