@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from contracts.template import TEMPLATES
 from services.parser import parse
 from services.parser.document import split_inline
 from tests.conftest import SEEDS
@@ -16,7 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 REAL = ROOT / "tests" / "fixtures" / "real"
 ARTICLE = (REAL / "pingtan-2023.html").read_text(encoding="utf-8")  # a CMS article body, no title in it
 SEED000 = SEEDS[0].read_text(encoding="utf-8")
-T3_ROWS_2019 = [r.id for r in TEMPLATES["2019"].t3.rows]
+HUAIAN = "淮安市洪泽区人民政府2024年政府信息公开工作年度报告"
+MOLING = "南京市江宁区秣陵街道办事处2019年政府信息公开工作年度报告"
+XIGONG = "西工区西工街道办事处2020年政府信息公开工作年度报告"
 
 
 def _values(report: object, row: str) -> list[object]:
@@ -52,7 +53,10 @@ def test_a_layout_table_holding_the_article_is_read_as_its_text() -> None:
 
 
 def test_headings_inside_a_long_line_are_cut_out_but_not_sections_named_in_a_sentence() -> None:
-    line = "如对本报告有疑问，请与本机关联系。一、总体情况2019年，我区认真贯彻落实《条例》。二、主动公开政府信息情况 第二十条"
+    line = (
+        "如对本报告有疑问，请与本机关联系。一、总体情况2019年，我区认真贯彻落实《条例》。"
+        "二、主动公开政府信息情况 第二十条"
+    )
     assert split_inline(line) == [
         "如对本报告有疑问，请与本机关联系。",
         "一、总体情况",
@@ -67,9 +71,9 @@ def test_headings_inside_a_long_line_are_cut_out_but_not_sections_named_in_a_sen
 @pytest.mark.parametrize(
     ("lines", "title"),
     [
-        (["淮安市洪泽区人民政府", "2024年政府信息公开工作年度报告"], "淮安市洪泽区人民政府2024年政府信息公开工作年度报告"),
-        (["南京市江宁区秣陵街道办事处2019年政", "府信息公开工作年度报告"], "南京市江宁区秣陵街道办事处2019年政府信息公开工作年度报告"),
-        (["西工区西工街道办事处2020年政府信息公开工作年度报告"], "西工区西工街道办事处2020年政府信息公开工作年度报告"),
+        (["淮安市洪泽区人民政府", "2024年政府信息公开工作年度报告"], HUAIAN),
+        (["南京市江宁区秣陵街道办事处2019年政", "府信息公开工作年度报告"], MOLING),
+        ([XIGONG], XIGONG),
     ],
     ids=["office-then-year", "wrapped-by-the-page", "one-line"],
 )
