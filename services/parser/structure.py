@@ -19,7 +19,7 @@ _YEAR = re.compile(r"((?:19|20)\d{2})年")
 _YEAR_COMPAT = "\uf98e"  # the one character besides 年 that NFKC makes 年 (a CJK compatibility ideograph)
 _YEAR_FULL = re.compile(r"((?:19|20)\d{2})年度")
 _PERIOD = re.compile(r"((?:19|20)\d{2})年1月1日(?:起)?(?:至|到|-|—|~)((?:19|20)\d{2}年)?12月31日")
-_SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)单位[:]?(.{2,40})")
+_SUBMITTER = re.compile(r"(?:报送|发布|编制|填报)(?:单位[:]?|机构:|机关:)(.{2,40})")  # (a crawler's 发布机构: …)
 _PREAMBLE = re.compile(r"现(?:将|予|就|对)?公布(.{2,40}?)(?:19|20)\d{2}年")
 _PREAMBLE_2 = re.compile(r"现将(.{2,30}?)(?:的)?(?:19|20\d{2}年度?)?(?:政务公开|政府信息公开|信息公开)")
 # “本报告由××办公室根据…编制”, “…要求，由××管理委员会编制”: who compiled the report
@@ -104,8 +104,10 @@ def find_title(doc: Document, stop: int) -> tuple[str | None, int | None]:
     for k, ln in enumerate(prose):
         if len(ln.raw) > 120 or ("报告" not in ln.raw and "報告" not in ln.raw):  # cheap look before NFKC
             continue
-        form = ln.form.lstrip("#")
-        if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(("根据", "按照", "现")):
+        form = _TITLE_LABEL.sub("", ln.form.lstrip("#"))
+        if "报告" not in form or len(form) > 60 or "。" in form or form.startswith(_NOT_TITLE):
+            continue
+        if ":" in form or _BREADCRUMB.search(form):  # a page's breadcrumbs or labels: 当前位置:首页>…>年度报告
             continue
         if not _TITLE_END.search(form):  # (a line of a wrapped paragraph may hold 报告 and 年 too)
             continue
@@ -130,6 +132,8 @@ def _title_part(form: str) -> bool:
     return 2 <= len(form) <= 40 and not re.search(r"[。,;:!?《》]", form) and parse_date(form) is None
 
 
+_BREADCRUMB = re.compile(r"首页|当前位置|您的位置|>>|»")
+_NOT_TITLE = ("根据", "按照", "现", "上一篇", "下一篇", "相关", "附件")
 _TITLE_END = re.compile(r"报告(?:[(（][^()（）]{0,10}[)）])?$")  # “…年度报告”, “…年度报告（全文）”
 _TITLE_LABEL = re.compile(r"^\s*(?:标题|题目|文章标题|名称)\s*[:：]\s*")  # a crawler's “标题: …”
 
@@ -161,11 +165,11 @@ def find_sources(doc: Document, title: str | None, first_heading: int, signature
             text = _named_office(m.group(1))
         if text is None and "由" in raw and (m := _COMPILER.search(doc.line(pos).form)):
             text = _named_office(m.group(1) or m.group(2))
-        if not ("单位" in raw or "公布" in raw or "现将" in raw):
+        if not ("单位" in raw or "机构" in raw or "机关" in raw or "公布" in raw or "现将" in raw):
             continue
         form = doc.line(pos).form
         if submitter is None and (m := _SUBMITTER.search(form)):
-            submitter = _TRAILING.sub("", m.group(1)) or None
+            submitter = _plausible(_TRAILING.sub("", m.group(1)) or None)
         if preamble is None and (m := _PREAMBLE.search(form) or _PREAMBLE_2.search(form)):
             preamble = m.group(1)
     return Sources(

@@ -73,7 +73,7 @@ def test_document_text_is_escaped_and_never_reaches_the_subject() -> None:
         .read_text(encoding="utf-8")
         .replace(
             "西工区西工街道办事处2020年政府信息公开工作年度报告",
-            "西工<script>x</script>Bcc:x@evil.cn 2020年政府信息工作年度报告",
+            "西工<script>x</script>Bcc=x@evil.cn 2020年政府信息工作年度报告",  # (a title holds no colon)
         )
     )
     report = parse(text.encode())

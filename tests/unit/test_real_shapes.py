@@ -146,3 +146,20 @@ def test_a_multi_digit_figure_with_separators_in_table_two_is_a_number_not_figur
     report = parse(SEED000.replace("行政许可 0 0 0", "行政许可 120", 1).encode())
     read = report.rows.t2["licensing"]
     assert read["uncertain"] and not read.get("run_together") and [c["raw"] for c in read["unplaced"]] == ["120"]
+
+
+def test_a_pages_breadcrumbs_and_links_to_other_reports_are_no_title() -> None:
+    chrome = (
+        "<html><head><title>平潭综合实验区2023年政府信息公开工作年度报告_平潭</title></head><body>"
+        "<div>当前位置：首页 > 政府信息公开 > 年度报告</div>"
+        "<div>上一篇：平潭综合实验区2022年政府信息公开工作年度报告</div>"
+    )
+    report = parse((chrome + ARTICLE + "</body></html>").encode())
+    assert report.title == "平潭综合实验区2023年政府信息公开工作年度报告" and report.year == 2023
+
+
+def test_a_crawlers_header_names_the_title_and_the_publishing_office() -> None:
+    text = "标题: 某县人民政府2019年政府信息公开工作年度报告\n发布机构: 某县人民政府办公室\n" + SEED000
+    report = parse(text.encode())
+    assert report.title == "某县人民政府2019年政府信息公开工作年度报告"
+    assert report.office_sources.submitter == "某县人民政府办公室"
