@@ -22,7 +22,7 @@ from contracts.cells import make_cell as make_cell
 from contracts.cells import row_read as row_read
 from contracts.template import SectionId, TemplateId
 
-Format = Literal["text", "markdown", "html", "docx", "pdf"]
+Format = Literal["text", "markdown", "html", "docx", "doc", "pdf"]  # doc: legacy Word (.doc/.wps), read as converted
 CellState = Literal["read", "blank", "unread", "missing"]
 
 

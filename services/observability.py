@@ -75,6 +75,13 @@ class Metrics:
         self.findings = Counter(
             "intake_findings_total", "Findings by rule", ["rule", "severity"], registry=self.registry
         )
+        self.unreadable = Counter(
+            "intake_unreadable_total",
+            "Uploads that could not be read at all (DOC-UNREADABLE), by reason (converter_missing: legacy Word"
+            " and no LibreOffice installed)",
+            ["reason"],
+            registry=self.registry,
+        )
         self.notices = Counter(
             "intake_notices_total",
             "Notices by channel and outcome (sent, retry, failed, needs_review, unknown_office, no_channel)",
@@ -135,6 +142,8 @@ class Metrics:
             self.verdict_latency.observe(max(0.0, time.time() - event.submitted_at.timestamp()))
             for f in verdict.findings:
                 self._child(self.findings, f.rule, f.severity).inc()
+                if f.rule == "DOC-UNREADABLE":
+                    self._child(self.unreadable, str(f.actual or "unknown")).inc()
         self.log.info(
             "entry",
             service=service,

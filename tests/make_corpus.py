@@ -1360,7 +1360,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
     for old in out.iterdir():
-        if old.is_file() and old.suffix in (".docx", ".pdf", ".html", ".json"):
+        if old.is_file() and old.suffix in (".docx", ".doc", ".wps", ".pdf", ".html", ".json"):
             old.unlink()
     lo = lo_version(args.soffice)
     pydocx = f"python-docx {docx.__version__} (tests/make_corpus.py, seed {args.seed})"
@@ -1384,6 +1384,13 @@ def main(argv: list[str] | None = None) -> int:
         soffice(args.soffice, "docx:MS Word 2007 XML", again, Path(tmp))
         for p in again:
             shutil.move(Path(tmp) / p.name, out / f"{p.stem}.lo.docx")
+    # legacy Word: the reports not re-saved as .docx, saved as Word 97 .doc; two of them also as
+    # .wps (WPS saves the same OLE2 container under that name)
+    legacy = [p for p in made if p not in again]
+    soffice(args.soffice, "doc:MS Word 97", legacy, out)
+    wps = {p.stem for p in legacy[:2]}
+    for stem in wps:
+        shutil.copy(out / f"{stem}.doc", out / f"{stem}.wps")
     for s in specs:
         if s.kind != "docx":
             continue
@@ -1392,6 +1399,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append((f"{s.slug}.html", "html", f"{lo} --convert-to html of {src}", s))
         if s.resave:
             rows.append((f"{s.slug}.lo.docx", "docx", f'{lo} --convert-to docx:"MS Word 2007 XML" of {src}', s))
+        else:
+            rows.append((f"{s.slug}.doc", "doc", f'{lo} --convert-to doc:"MS Word 97" of {src}', s))
+            if s.slug in wps:
+                rows.append((f"{s.slug}.wps", "doc", f'{lo} --convert-to doc:"MS Word 97" of {src}, named .wps', s))
     copies = real_copies(args.soffice, lo, out)
     entries = []
     for file, fmt, by, s in rows:
@@ -1414,7 +1425,7 @@ REAL_COPIES = {
 
 
 def real_copies(binary: str, lo: str, out: Path) -> list[tuple[str, str]]:
-    """Real documents as LibreOffice writes them (.docx and PDF), with the real documents' truth:
+    """Real documents as LibreOffice writes them (.docx, .doc and PDF), with the real documents' truth:
     a portal's article opened in Writer/Web, a crawler's text opened as plain text. (The WPS PDF
     cannot be opened as a text document.)"""
     made: list[tuple[str, str]] = []
@@ -1423,7 +1434,7 @@ def real_copies(binary: str, lo: str, out: Path) -> list[tuple[str, str]]:
             src = Path(tmp) / name
             shutil.copy(REAL / name, src)
             truth = json.loads((REAL / "truth" / f"{stem}.json").read_text(encoding="utf-8"))
-            for target, ext in (("docx:MS Word 2007 XML", "docx"), ("pdf", "pdf")):
+            for target, ext in (("docx:MS Word 2007 XML", "docx"), ("doc:MS Word 97", "doc"), ("pdf", "pdf")):
                 cmd = [binary, "--headless", f"-env:UserInstallation={PROFILE}", *flags, "--convert-to", target]
                 subprocess.run([*cmd, "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=600)
                 file = f"real-{stem}.lo.{ext}"
@@ -1441,7 +1452,7 @@ Entry = tuple[str, str, str, Spec, dict[str, object], str]  # file, format, made
 
 
 def readme(entries: list[Entry], sheets: dict[str, Sheet], seed: int, copies: list[tuple[str, str]]) -> str:
-    order = {".docx": 0, ".lo.docx": 1, ".pdf": 2, ".html": 3}
+    order = {".docx": 0, ".lo.docx": 1, ".doc": 2, ".wps": 3, ".pdf": 4, ".html": 5}
     rows = sorted(entries, key=lambda e: (e[3].kind == "cms", e[3].slug, order[e[0][len(e[3].slug) :]]))
     lines = [
         "# Reports made by real office software, with the truth beside each",

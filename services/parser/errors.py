@@ -18,6 +18,8 @@ class Reason(StrEnum):
     TOO_COMPLEX = "too_complex"
     TIMEOUT = "timeout"
     NOT_A_REPORT = "not_a_report"
+    CONVERTER_MISSING = "converter_missing"  # legacy Word, and no LibreOffice to convert it
+    CONVERTER_FAILED = "converter_failed"  # legacy Word that LibreOffice could not convert in time
 
 
 class ParserError(Exception):

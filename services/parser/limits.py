@@ -22,6 +22,10 @@ class Limits:
     max_pdf_pages: int = 200
     max_seconds: float = 20.0
     max_lines: int = 200_000
+    # legacy Word (.doc/.wps) is converted by LibreOffice: its ``soffice`` (None: found on PATH,
+    # "": none, the upload is then unreadable with that reason) and the time one conversion may take
+    soffice: str | None = None
+    convert_seconds: float = 30.0
 
 
 class Deadline:
@@ -32,6 +36,10 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        """Seconds left of the budget."""
+        return self._end - time.monotonic()
 
     def check(self) -> None:
         if time.monotonic() > self._end:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -17,12 +18,16 @@ from services.parser.limits import Limits
 from services.streams import Settings
 from services.validator.core import unreadable
 
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word's container
+
 
 def make_handler(
     raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime]
 ) -> Callable[[SubmissionReceived], Awaitable[Result]]:
     """``raw`` is a client that does not decode responses (claim-check keys hold bytes)."""
-    limits = Limits(max_bytes=settings.max_upload_bytes)
+    limits = Limits(
+        max_bytes=settings.max_upload_bytes, soffice=settings.soffice, convert_seconds=settings.convert_seconds
+    )
 
     async def handle(sub: SubmissionReceived) -> Result:
         result = Result()
@@ -44,7 +49,12 @@ def make_handler(
         try:
             if hashlib.sha256(data).hexdigest() != sub.sha256:
                 raise UnreadableUpload(Reason.CORRUPT, "the upload's sha256 does not match the submission")
-            report = parse(data, sub.file_name, sub.media_type, limits)
+            if data.startswith(_OLE2) or b"%PDF-" in data[:1024]:
+                # seconds of work (a PDF's pages; LibreOffice converting legacy Word): off the event
+                # loop, which goes on serving metrics and its Redis connection meanwhile
+                report = await asyncio.to_thread(parse, data, sub.file_name, sub.media_type, limits)
+            else:
+                report = parse(data, sub.file_name, sub.media_type, limits)
         except UnreadableUpload as exc:
             verdict = unreadable(exc.reason, exc.detail, now())
             judged = ReportJudged(

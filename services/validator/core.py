@@ -18,10 +18,12 @@ REASONS_ZH = {
     Reason.UNDECODABLE: "无法识别文字编码（请使用 UTF-8 或 GBK）",
     Reason.CORRUPT: "文件已损坏，无法打开",
     Reason.ENCRYPTED: "文件设置了密码保护",
-    Reason.UNSUPPORTED: "文件格式不受支持（如旧版 .doc 或扫描件）",
+    Reason.UNSUPPORTED: "文件格式不受支持（如扫描件或图片）",
     Reason.TOO_COMPLEX: "文件结构过于复杂或异常",
     Reason.TIMEOUT: "文件读取超时",
     Reason.NOT_A_REPORT: "文件中没有政府信息公开工作年度报告的结构（六个部分或表格）",
+    Reason.CONVERTER_MISSING: "暂不能读取旧版 Word 文件（.doc/.wps）",
+    Reason.CONVERTER_FAILED: "旧版 Word 文件（.doc/.wps）转换失败",
 }
 
 

@@ -74,7 +74,12 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] 
     "corrupt docx": (lambda: b"PK\x03\x04" + NOISE[:4000], "r.docx", Reason.CORRUPT, None),
     "zip that is no docx": (lambda: _zip({"a.txt": b"hello"}), "r.docx", Reason.UNSUPPORTED, None),
     "encrypted docx": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE[:4000], "r.docx", Reason.ENCRYPTED, None),
-    "legacy doc": (lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE[:4000], "r.doc", Reason.UNSUPPORTED, None),
+    "an Office file, no Word document": (
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + NOISE[:4000],
+        "r.xls",
+        Reason.UNSUPPORTED,
+        None,
+    ),
     "named docx, is text": (lambda: b"hello", "r.docx", Reason.CORRUPT, None),
     "corrupt pdf": (lambda: b"%PDF-1.7\n" + NOISE[:4000], "r.pdf", Reason.CORRUPT, None),
     "encrypted pdf": (_encrypted_pdf, "r.pdf", Reason.ENCRYPTED, None),

@@ -31,9 +31,19 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
 
         return pdf.read(data, limits, deadline)
     if data.startswith(_OLE2):
-        if name.endswith((".docx", ".pdf")) or "officedocument" in (media_type or ""):
+        from services.parser.formats import docx, legacy
+
+        if (
+            legacy.ENCRYPTED_STREAM in data
+            or name.endswith((".docx", ".pdf"))
+            or "officedocument" in (media_type or "")
+        ):
             raise UnreadableUpload(Reason.ENCRYPTED, "the .docx file is password-protected")
-        raise UnreadableUpload(Reason.UNSUPPORTED, "a legacy Word .doc file: save it as .docx or PDF and upload again")
+        if legacy.WORD_STREAM not in data:
+            raise UnreadableUpload(Reason.UNSUPPORTED, "an Office file that is not a Word document (a spreadsheet?)")
+        doc = docx.read(legacy.to_docx(data, limits, deadline), limits, deadline)
+        doc.format = "doc"
+        return doc
     if name.endswith((".docx", ".pdf")):
         kind = "Word .docx" if name.endswith(".docx") else "PDF"
         raise UnreadableUpload(Reason.CORRUPT, f"the file is named {kind} but is not one (damaged?)")
