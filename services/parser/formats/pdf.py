@@ -1,33 +1,33 @@
-"""PDF: text lines and ruled tables, in page order, read with pdfplumber."""
+"""PDF: text lines and ruled tables, in page order, read with PDFium (``formats/pdfium.py``)."""
 
 from __future__ import annotations
 
-import io
-import logging
 import re
-from typing import Any
 
-import pdfplumber
+import pypdfium2 as pdfium
 
 from services.parser.document import Document
 from services.parser.errors import Reason, UnreadableUpload
+from services.parser.formats import pdfium as pages_of
 from services.parser.formats.grid import add_row
 from services.parser.limits import Deadline, Limits
-
-logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 
 def read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     try:
-        return _read(data, limits, deadline)
+        pdf = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise UnreadableUpload(Reason.ENCRYPTED, "the PDF is password-protected") from exc
+        raise UnreadableUpload(Reason.CORRUPT, f"the PDF cannot be read: {exc}") from exc
+    try:
+        return _read(pdf, limits, deadline)
     except UnreadableUpload:
         raise
-    except Exception as exc:  # pdfminer raises many kinds for damaged or locked files
-        name = type(exc).__name__
-        inner = " ".join(type(a).__name__ for a in exc.args) + " " + repr(exc.__cause__)
-        if any(w in name + inner for w in ("Password", "Encrypt")) or "encrypt" in str(exc).lower():
-            raise UnreadableUpload(Reason.ENCRYPTED, "the PDF is password-protected") from exc
-        raise UnreadableUpload(Reason.CORRUPT, f"the PDF cannot be read: {name}") from exc
+    except pdfium.PdfiumError as exc:
+        raise UnreadableUpload(Reason.CORRUPT, f"the PDF cannot be read: {exc}") from exc
+    finally:
+        pdf.close()
 
 
 # What a page prints besides the text: its number (“- 1 -”, “— 2 —”, “第 3 页 共 5 页”, “4/5”).
@@ -35,70 +35,76 @@ _PAGE_NUMBER = re.compile(
     r"^\s*(?:[-—–－]\s*\d{1,3}\s*[-—–－]|第\s*\d{1,3}\s*页(?:\s*[,，]?\s*共\s*\d{1,3}\s*页)?|\d{1,3}\s*/\s*\d{1,3})\s*$"
 )
 
+Block = tuple[pages_of.Box, list[list[str | None]]]  # a run of a table's rows: its box, its cells' texts
 
-def _read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
+
+def _read(pdf: pdfium.PdfDocument, limits: Limits, deadline: Deadline) -> Document:
     doc = Document("pdf")
+    if len(pdf) > limits.max_pdf_pages:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(pdf)} pages, over {limits.max_pdf_pages}")
     chars = 0
-    pages: list[list[tuple[float, int, Any]]] = []  # each page's text lines and tables, top to bottom
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        if len(pdf.pages) > limits.max_pdf_pages:
-            raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(pdf.pages)} pages, over {limits.max_pdf_pages}")
-        for page in pdf.pages:
-            deadline.check()
-            blocks = [block for t in page.find_tables() for block in _blocks(t)]
-            lines = page.extract_text_lines(return_chars=False)
-            chars += sum(len(line["text"]) for line in lines)
-            text = [line for line in lines if not _PAGE_NUMBER.match(line["text"]) and not _inside(line, blocks)]
-            items: list[tuple[float, int, Any]] = [(t["top"], 0, t) for t in text]
-            items += [(block[0][1], 1, block) for block in blocks]
-            items.sort(key=lambda it: (it[0], it[1]))
-            pages.append(items)
-            page.flush_cache() if hasattr(page, "flush_cache") else None
+    pages: list[list[tuple[float, int, pages_of.Line | Block]]] = []  # each page's lines and tables, top down
+    for page in pages_of.pages(pdf):
+        deadline.check()
+        chars += len(page.chars)
+        blocks = [block for table in page.tables for block in _blocks(table, page.chars)]
+        text = [
+            line
+            for line in pages_of.lines(page.chars)
+            if not _PAGE_NUMBER.match(line.text) and not _inside(line, blocks)
+        ]
+        items: list[tuple[float, int, pages_of.Line | Block]] = [(line.top, 0, line) for line in text]
+        items += [(block[0][1], 1, block) for block in blocks]
+        items.sort(key=lambda it: (it[0], it[1]))
+        pages.append(items)
     if chars == 0:
         raise UnreadableUpload(Reason.UNSUPPORTED, "the PDF has no text layer (a scan?): upload the text")
     lines = [item for items in pages for _, kind, item in items if kind == 0]
-    para = _Paragraph(doc, min((t["x0"] for t in lines), default=0.0), max((t["x1"] for t in lines), default=0.0))
+    left = min((line.x0 for line in lines), default=0.0)  # type: ignore[union-attr]
+    right = max((line.x1 for line in lines), default=0.0)  # type: ignore[union-attr]
+    para = _Paragraph(doc, left, right)
     tables = 0
     for page_no, items in enumerate(pages, 1):
         for _, kind, item in items:
             if kind == 0:
-                para.feed(item)
+                para.feed(item)  # type: ignore[arg-type]
             else:
                 para.flush()
                 tables += 1
-                _table(doc, item[1], tables, page_no)
+                _table(doc, item[1], tables, page_no)  # type: ignore[index]
     para.flush()
     return doc
 
 
-Box = tuple[float, float, float, float]
-
-
-def _blocks(table: Any) -> list[tuple[Box, list[list[str | None]]]]:
+def _blocks(table: pages_of.Table, chars: list[pages_of.Char]) -> list[Block]:
     """A ruled table's runs of rows with two cells or more, each with its box. A row of one cell
     across the table is no row of figures: a page's frame drawn round the text (WPS), a caption
     row. Its lines are read as the page's text lines, with the rest of the page's prose."""
-    out: list[tuple[Box, list[list[str | None]]]] = []
-    run: list[tuple[Box, list[str | None]]] = []
-    for row, cells in zip(table.rows, table.extract(), strict=True):
+    out: list[Block] = []
+    run: list[tuple[pages_of.Box, list[pages_of.Box | None]]] = []
+    for box, cells in table.rows:
         if sum(c is not None for c in cells) >= 2:
-            run.append((row.bbox, cells))
+            run.append((box, cells))
             continue
         if run:
-            out.append(_block(run))
+            out.append(_block(run, chars))
             run = []
     if run:
-        out.append(_block(run))
+        out.append(_block(run, chars))
     return out
 
 
-def _block(run: list[tuple[Box, list[str | None]]]) -> tuple[Box, list[list[str | None]]]:
+def _block(run: list[tuple[pages_of.Box, list[pages_of.Box | None]]], chars: list[pages_of.Char]) -> Block:
     box = (min(b[0] for b, _ in run), min(b[1] for b, _ in run), max(b[2] for b, _ in run), max(b[3] for b, _ in run))
-    return box, [cells for _, cells in run]
+    rows = []
+    for (_, top, _, bottom), cells in run:  # (a row's characters first: a cell looks at those only)
+        inside = [c for c in chars if top <= (c[2] + c[4]) / 2 < bottom]
+        rows.append([pages_of.text_in(inside, cell) if cell is not None else None for cell in cells])
+    return box, rows
 
 
-def _inside(line: dict[str, Any], blocks: list[tuple[Box, list[list[str | None]]]]) -> bool:
-    cx, cy = (line["x0"] + line["x1"]) / 2, (line["top"] + line["bottom"]) / 2
+def _inside(line: pages_of.Line, blocks: list[Block]) -> bool:
+    cx, cy = (line.x0 + line.x1) / 2, (line.top + line.bottom) / 2
     return any(x0 <= cx <= x1 and y0 <= cy <= y1 for (x0, y0, x1, y1), _ in blocks)
 
 
@@ -114,10 +120,10 @@ class _Paragraph:
         self.text: str | None = None
         self.full = False
 
-    def feed(self, line: dict[str, Any]) -> None:
-        text: str = line["text"]
-        size = max(line["bottom"] - line["top"], 1.0)
-        indented = line["x0"] > self.left + size
+    def feed(self, line: pages_of.Line) -> None:
+        text = line.text
+        size = max(line.bottom - line.top, 1.0)
+        indented = line.x0 > self.left + size
         if self.text is not None and self.full and not indented and text:
             end, start = self.text[-1], text[0]
             if not (end.isdigit() and not start.isdigit()):
@@ -129,8 +135,8 @@ class _Paragraph:
         self.text = text
         self.full = self._full(line, text)
 
-    def _full(self, line: dict[str, Any], text: str) -> bool:
-        return len(text) >= 10 and line["x1"] >= self.right - 1.5 * max(line["bottom"] - line["top"], 1.0)
+    def _full(self, line: pages_of.Line, text: str) -> bool:
+        return len(text) >= 10 and line.x1 >= self.right - 1.5 * max(line.bottom - line.top, 1.0)
 
     def flush(self) -> None:
         if self.text is not None:
