@@ -22,8 +22,9 @@ from contracts.cells import make_cell as make_cell
 from contracts.cells import row_read as row_read
 from contracts.template import SectionId, TemplateId
 
-Format = Literal["text", "markdown", "html", "docx", "doc", "pdf"]  # doc: legacy Word (.doc/.wps), read as converted
-CellState = Literal["read", "blank", "unread", "missing"]
+# doc: legacy Word (.doc/.wps), read as converted; image: a PNG/JPEG scan, read by OCR
+Format = Literal["text", "markdown", "html", "docx", "doc", "pdf", "image"]
+CellState = Literal["read", "blank", "unread", "missing", "uncertain"]
 
 
 class _Frozen(BaseModel):
@@ -47,7 +48,10 @@ class Cell(TypedDict):
     ``state`` (absent means ``read``): ``read`` (a number was read; ``value`` holds it),
     ``blank`` (the place is certain and empty, or a placeholder such as ``/`` or ``—``),
     ``unread`` (text stands there but is no number), ``missing`` (the row carried fewer values
-    than columns and this column's value cannot be told; see the row's ``unplaced``).
+    than columns and this column's value cannot be told; see the row's ``unplaced``),
+    ``uncertain`` (read off a scan by OCR with less confidence than the threshold: ``raw`` shows
+    what was recognised, ``value`` is None). A cell of a scanned page has ``source`` ``ocr`` and
+    its recognition ``confidence``.
     ``at``: where the cell stands in a real table. ``unit``: 万元, 元, 件 … when written beside
     the number.
 
@@ -63,6 +67,8 @@ class Cell(TypedDict):
     at: NotRequired[GridRef]
     state: NotRequired[CellState]
     unit: NotRequired[str]
+    source: NotRequired[Literal["ocr"]]  # read off a scanned page by OCR …
+    confidence: NotRequired[float]  # … with this confidence (0–1)
 
 
 @with_config(ConfigDict(extra="forbid"))
@@ -175,3 +181,4 @@ class ParsedReport(_Frozen):
     tables: Tables = Tables()
     rows: TableRows = TableRows()
     extra_rows: tuple[ExtraRow, ...] = ()
+    scanned_pages: int = 0  # pages read by OCR (a scan): their cells carry source and confidence

@@ -30,6 +30,8 @@ class Example:
     context: Context = field(default_factory=Context)
     fires: frozenset[str] = field(default_factory=frozenset)  # every rule the example makes fire
     base: str = CLEAN
+    # cells as OCR leaves them when it cannot read them with confidence (the report as a scan)
+    uncertain: tuple[tuple[str, str, str], ...] = ()
 
     def text(self) -> str:
         text = self.base
@@ -41,7 +43,13 @@ class Example:
     def verdict(self) -> Verdict:
         if self.rule == "DOC-UNREADABLE":
             return unreadable(Reason.CORRUPT, "the .docx file is damaged: File is not a zip file")
-        return validate(parse(self.text().encode(), "example.txt"), self.context)
+        report = parse(self.text().encode(), "example.txt")
+        if self.uncertain:
+            report = report.model_copy(update={"scanned_pages": 1})
+        for table, row, col in self.uncertain:
+            cell = getattr(report.tables, table)[row][col]
+            cell.update(state="uncertain", value=None, source="ocr", confidence=0.62)
+        return validate(report, self.context)
 
     def finding(self) -> Finding:
         return next(f for f in self.verdict().findings if f.rule == self.rule)
@@ -73,6 +81,12 @@ EXAMPLES: tuple[Example, ...] = (
         "signed in March",
         ("六、其他需要报告的事项\n\n无\n", "六、其他需要报告的事项\n\n无\n\n西工街道办事处\n2021年3月15日\n"),
     ),
+    _ex(
+        "DOC-SCAN-UNCERTAIN",
+        "a scan, one cell of table 三 read by OCR at 62 % confidence",
+        uncertain=(("t3", "granted", "natural_person"),),
+        fires=("TPL-CELL-UNCERTAIN",),
+    ),
     _ex("DOC-SECTION-MISSING", "section 六 removed", ("六、其他需要报告的事项\n\n无\n", "")),
     _ex(
         "DOC-SECTION-ORDER", "section 五 numbered 5、", ("五、存在的主要问题及改进情况", "5、存在的主要问题及改进情况")
@@ -102,6 +116,12 @@ EXAMPLES: tuple[Example, ...] = (
             "行政许可 0 0 0\n\n其他对外管理服务事项 0 0 0",
             "规章000规范性文件898989第二十条第（五）项信息内容上一年项目数量本年增/减处理决定数量行政许可000其他对外管理服务事项000",
         ),
+    ),
+    _ex(
+        "TPL-CELL-UNCERTAIN",
+        "a scan, one cell of table 三 read by OCR at 62 % confidence",
+        uncertain=(("t3", "granted", "natural_person"),),
+        fires=("DOC-SCAN-UNCERTAIN",),
     ),
     _ex("TPL-CELL-INVALID", "a negative count", ("行政处罚 0 0 0", "行政处罚 0 0 -2")),
     _ex("TPL-CELL-SUSPECT", "00 for 0", ("规章 0 0 0", "规章 00 0 0")),

@@ -12,7 +12,7 @@ from services.parser import structure
 from services.parser.document import Document
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.formats import sniff
-from services.parser.limits import Deadline, Limits
+from services.parser.limits import OCR_THRESHOLD, Deadline, Limits
 from services.parser.tables import TableRead, read_t4, read_table
 
 _TABLE_SECTION: dict[str, SectionId] = {"t2": "proactive", "t3": "requests", "t4": "appeals"}
@@ -63,6 +63,8 @@ def build(doc: Document) -> ParsedReport:
             Reason.NOT_A_REPORT,
             "no sign of the annual report structure (no section headings, no table 二 or 三)",
         )
+    if doc.confidence:
+        _mark_scanned(doc.confidence, [t2, t3, t4])
     office = sources.title or sources.submitter or sources.signature or sources.preamble or sources.text
     year = years.title or years.period or years.text
     return ParsedReport.model_validate(
@@ -86,9 +88,40 @@ def build(doc: Document) -> ParsedReport:
                 t4=t4.cells if t4.found else None,
             ),
             rows=TableRows.model_construct(t2=t2.rows, t3=t3.rows, t4=t4.rows),  # built in their final shape too
+            scanned_pages=doc.scanned,
             extra_rows=[*t2.extra, *t3.extra, *t4.extra],
         )
     )
+
+
+def _mark_scanned(confidence: dict[tuple[int, int, int], float], tables: list[TableRead]) -> None:
+    """Cells read off a scanned page: their source and confidence; under the threshold, uncertain
+    (what was recognised is shown as ``raw``; no value is taken from it). On a scan, a row whose
+    figures do not fit its columns, or a cell that reads as no number, is what the reading could
+    not make out, not what the office wrote: its cells are uncertain too."""
+    for read in tables:
+        for rid, row in read.rows.items():
+            at = row["at"]
+            if not row["uncertain"] or at is None or (at["table"], at["row"], at["col"]) not in confidence:
+                continue
+            row["uncertain"] = False
+            row["note"] = f"scanned: {row['note']}"
+            for cell in read.cells[rid].values():
+                cell["state"], cell["value"], cell["source"], cell["confidence"] = "uncertain", None, "ocr", 0.0
+        cells = [c for row in read.cells.values() for c in row.values()]
+        cells += [c for row in read.rows.values() for c in row["unplaced"]]
+        cells += [c for extra in read.extra for c in extra["cells"]]
+        for cell in cells:
+            at = cell.get("at")
+            conf = confidence.get((at["table"], at["row"], at["col"])) if at is not None else None
+            if conf is None:
+                continue
+            cell["source"] = "ocr"
+            cell["confidence"] = round(conf, 3)
+            if cell.get("state", "read") == "unread" or (conf < OCR_THRESHOLD and cell.get("state", "read") == "read"):
+                cell["state"] = "uncertain"
+                cell["value"] = None
+                cell.pop("unit", None)
 
 
 def _regions(doc: Document, headings: list[structure.Heading]) -> dict[str, tuple[int, int]]:

@@ -140,6 +140,8 @@ class Document:
     grid_rows: int = 0  # how many lines are rows of real tables
     source: list[str] | None = None  # every line of a plain text upload, blank ones too (see text_lines)
     page_title: str | None = None  # an HTML page's own title (<title>, its article-title element)
+    scanned: int = 0  # pages read by OCR
+    confidence: dict[tuple[int, int, int], float] = field(default_factory=dict)  # (table, row, col): OCR's
     _views: dict[int, Line] = field(default_factory=dict)
     _text: str | None = None
     _starts: list[int] | None = None

@@ -20,6 +20,7 @@ class Reason(StrEnum):
     NOT_A_REPORT = "not_a_report"
     CONVERTER_MISSING = "converter_missing"  # legacy Word, and no LibreOffice to convert it
     CONVERTER_FAILED = "converter_failed"  # legacy Word that LibreOffice could not convert in time
+    OCR_MISSING = "ocr_missing"  # a scan, and no OCR installed to read it
 
 
 class ParserError(Exception):

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from services.parser.errors import Reason, UnreadableUpload
 
 MB = 1024 * 1024
+# a cell read off a scan with less confidence than this is uncertain: shown, never taken as a value
+OCR_THRESHOLD = 0.90
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,9 @@ class Limits:
     # "": none, the upload is then unreadable with that reason) and the time one conversion may take
     soffice: str | None = None
     convert_seconds: float = 30.0
+    # scanned pages are read by OCR, seconds a page: an upload that needs it has this budget instead
+    ocr_seconds: float = 120.0
+    max_image_pixels: int = 50_000_000  # a PNG/JPEG upload (an A4 page at 600 dpi is 35 M)
 
 
 class Deadline:
@@ -36,6 +41,13 @@ class Deadline:
     def __init__(self, seconds: float) -> None:
         self._seconds = seconds
         self._end = time.monotonic() + seconds
+
+    def extend(self, seconds: float) -> None:
+        """The budget made ``seconds`` from the start (when it is more than it was)."""
+        start = self._end - self._seconds
+        if seconds > self._seconds:
+            self._seconds = seconds
+            self._end = start + seconds
 
     def left(self) -> float:
         """Seconds left of the budget."""

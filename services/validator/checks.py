@@ -7,6 +7,7 @@ Each check takes a ``Report`` and yields a ``Hit`` for every place it fails; the
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import re
 from collections.abc import Iterator
@@ -45,6 +46,10 @@ def _same_office(found: str, name: str) -> bool:
     return len(a) >= 2 and len(b) >= 2 and (a in b or b in a)
 
 
+def _nearly(found: str, name: str) -> bool:
+    return difflib.SequenceMatcher(None, _office_form(found), _office_form(name), autojunk=False).ratio() >= 0.85
+
+
 def office_mismatch(r: Report) -> Iterator[Hit]:
     office = r.ctx.office
     if office is None or not r.r.office:
@@ -54,6 +59,8 @@ def office_mismatch(r: Report) -> Iterator[Hit]:
     found = [v for v in (sources.title, sources.submitter, sources.preamble, sources.signature) if v]
     if not found or any(_same_office(f, n) for f in found for n in (office.name, *office.aliases)):
         return
+    if r.r.scanned_pages and any(_nearly(f, n) for f in found for n in (office.name, *office.aliases)):
+        return  # read off a scan: a character OCR dropped or misread is no other office
     yield Hit(
         Location(line=r.r.title_line),
         {"registered": office.name, "found": r.r.office},
@@ -213,6 +220,12 @@ _ROW_IDS = {  # (template, table): the ids of its rows
 
 
 def row_missing(r: Report) -> Iterator[Hit]:
+    if r.r.scanned_pages:  # on a scan, a row not found is one the reading did not make out: DOC-SCAN-UNCERTAIN
+        return
+    yield from _missing_rows(r)
+
+
+def _missing_rows(r: Report) -> Iterator[Hit]:
     for table in ("t2", "t3", "t4"):
         cells = r.cells(table)
         if cells is None or cells.keys() >= _ROW_IDS[r.template_of(table), table]:  # every row there (usual)
@@ -286,6 +299,31 @@ def _uncertain_rows(r: Report, run_together: bool) -> Iterator[Hit]:
                 expected=n,
                 actual=len(found),
             )
+
+
+def cell_uncertain(r: Report) -> Iterator[Hit]:
+    """Cells of a scan that OCR could not read with confidence, and rows it could not find: each
+    named, none judged."""
+    for table, row, col, cell in r.uncertain:
+        loc, params = _cell_params(r, table, row, col, cell)
+        params["what_zh"] = (
+            f"“{loc.column_label}”列识别为“{cell['raw'] or ''}”（可信度{cell.get('confidence', 0):.0%}）"
+        )
+        params["what_en"] = f"{col} reads “{cell['raw'] or ''}” at {cell.get('confidence', 0):.0%} confidence"
+        yield Hit(loc, params, actual=cell["raw"] or "")
+    if r.r.scanned_pages:
+        for hit in _missing_rows(r):
+            hit.params.update(what_zh="未能识别", what_en="not found by OCR", row_id=hit.location.row)
+            yield hit
+
+
+def scan_uncertain(r: Report) -> Iterator[Hit]:
+    """A scan is accepted only when every cell was read with confidence (and every row found)."""
+    if not r.r.scanned_pages:
+        return
+    count = len(r.uncertain) + sum(1 for _ in _missing_rows(r))
+    if count:
+        yield Hit(Location(), {"count": count}, actual=count)
 
 
 def cell_invalid(r: Report) -> Iterator[Hit]:

@@ -24,6 +24,7 @@ REASONS_ZH = {
     Reason.NOT_A_REPORT: "文件中没有政府信息公开工作年度报告的结构（六个部分或表格）",
     Reason.CONVERTER_MISSING: "暂不能读取旧版 Word 文件（.doc/.wps）",
     Reason.CONVERTER_FAILED: "旧版 Word 文件（.doc/.wps）转换失败",
+    Reason.OCR_MISSING: "暂不能识别扫描件或图片",
 }
 
 

@@ -78,7 +78,19 @@ class Report:
     cells it must look at, so that a clean report costs one loop, not one per rule.
     """
 
-    __slots__ = ("_specs", "_templates", "attention", "blank", "ctx", "prose", "r", "unread", "values", "year")
+    __slots__ = (
+        "_specs",
+        "_templates",
+        "attention",
+        "blank",
+        "ctx",
+        "prose",
+        "r",
+        "uncertain",
+        "unread",
+        "values",
+        "year",
+    )
 
     def __init__(self, report: ParsedReport, ctx: Context) -> None:
         self.r = report
@@ -89,6 +101,7 @@ class Report:
         self.values: dict[str, dict[str, dict[str, Number | None]]] = {}
         self.blank: list[CellRef] = []
         self.unread: list[CellRef] = []
+        self.uncertain: list[CellRef] = []  # cells of a scan OCR could not read with confidence
         self.attention: list[CellRef] = []  # read cells that may be suspect, invalid or in the wrong unit
         self.prose: list[tuple[str, str, int | None]] | None = None  # see narrative._prose
         self._scan()
@@ -134,6 +147,8 @@ class Report:
                         out[col] = None
                         if state == "unread":
                             unread((table, row_id, col, cell))
+                        elif state == "uncertain":
+                            self.uncertain.append((table, row_id, col, cell))
 
     def template_of(self, table: str) -> TemplateId:
         return self._templates[table]
@@ -194,7 +209,7 @@ def number(cell: Cell | None, kind: Kind = Kind.COUNT) -> Number | None:
     if cell is None:
         return None
     state = cell_state(cell)
-    if state in ("missing", "unread"):
+    if state in ("missing", "unread", "uncertain"):
         return None
     if state == "blank":
         return 0

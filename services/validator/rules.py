@@ -83,6 +83,16 @@ RULES: tuple[Rule, ...] = (
         checks.late,
     ),
     Rule(
+        "DOC-SCAN-UNCERTAIN",
+        "error",
+        "扫描件中有单元格无法可靠识别，无法完成审核",
+        "cells of a scanned report could not be read with confidence: the report cannot be checked",
+        "上传的是扫描件，其中{count}处单元格或表格行无法可靠识别（见“TPL-CELL-UNCERTAIN”提示），无法完成审核。"
+        "请上传可复制文字的文件（Word 文档或文字版 PDF）。",
+        "A scan with {count} cells or rows OCR could not read with confidence; upload the text (Word or a text PDF).",
+        checks.scan_uncertain,
+    ),
+    Rule(
         "DOC-SECTION-MISSING",
         "error",
         "缺少六个部分之一",
@@ -164,6 +174,15 @@ RULES: tuple[Rule, ...] = (
         "{table_en} [{row_id}]: figures written together (“{found}”) cannot be split into its {columns} cells "
         "with certainty; the row was not checked.",
         checks.cell_run,
+    ),
+    Rule(
+        "TPL-CELL-UNCERTAIN",
+        "warning",
+        "扫描件中的单元格无法可靠识别（已显示识别结果，不作核对）",
+        "a cell of a scan was read by OCR with too little confidence: shown, not judged",
+        "{table}“{row}”行（扫描件）{what_zh}，无法确认，本处未核对。",
+        "{table_en} [{row_id}]: {what_en}; not judged.",
+        checks.cell_uncertain,
     ),
     Rule(
         "TPL-CELL-INVALID",

@@ -11,11 +11,14 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from services.parser import Limits, Reason, UnreadableUpload, parse
 from tests.conftest import SEEDS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _zip(entries: dict[str, bytes]) -> bytes:
@@ -83,7 +86,6 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] 
     "named docx, is text": (lambda: b"hello", "r.docx", Reason.CORRUPT, None),
     "corrupt pdf": (lambda: b"%PDF-1.7\n" + NOISE[:4000], "r.pdf", Reason.CORRUPT, None),
     "encrypted pdf": (_encrypted_pdf, "r.pdf", Reason.ENCRYPTED, None),
-    "pdf without text": (_scanned_pdf, "r.pdf", Reason.UNSUPPORTED, None),
     "too many pdf pages": (lambda: _pdf_pages(3), "r.pdf", Reason.TOO_COMPLEX, Limits(max_pdf_pages=2)),
     "over the size limit": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TOO_LARGE, Limits(max_bytes=1000)),
     "zip bomb": (_zip_bomb, "r.docx", Reason.TOO_COMPLEX, None),
@@ -172,3 +174,24 @@ def test_unreadable_reason_survives_json() -> None:
     with pytest.raises(UnreadableUpload) as info:
         parse(b"")
     assert json.loads(json.dumps({"reason": info.value.reason})) == {"reason": "empty"}
+
+
+def test_a_scan_where_ocr_finds_no_text_is_no_report() -> None:
+    start = time.perf_counter()
+    with pytest.raises(UnreadableUpload) as info:
+        parse(_scanned_pdf(), "r.pdf")  # a page with a black square and nothing else
+    assert info.value.reason is Reason.NOT_A_REPORT and "OCR" in info.value.detail
+    assert time.perf_counter() - start < 15
+
+
+def test_a_scan_without_ocr_installed_says_so_plainly(tmp_path: Path) -> None:
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(_scanned_pdf())
+    code = (
+        "import sys; sys.modules['rapidocr_onnxruntime'] = None  # as where the ocr extra is not installed\n"
+        "from services.parser import parse, UnreadableUpload\n"
+        f"try:\n    parse(open({str(scan)!r}, 'rb').read(), 'scan.pdf')\n"
+        "except UnreadableUpload as exc:\n    print(exc.reason.value, exc.detail)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert out.stdout.startswith("ocr_missing") and "OCR is not installed" in out.stdout, out.stderr

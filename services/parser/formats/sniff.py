@@ -11,6 +11,7 @@ from services.parser.formats import text as text_format
 from services.parser.limits import Deadline, Limits
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PNG, _JPEG = b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff"
 # An HTML page is told by its first tags, in any case (lowering 4 KB of Chinese to look for them
 # cost ~50 instructions a character); an article body a CMS gives (no <html>, its first table far
 # down) by the paragraph tags it is made of, or by its name or media type
@@ -26,6 +27,10 @@ def read(data: bytes, filename: str | None, media_type: str | None, limits: Limi
         from services.parser.formats import docx
 
         return docx.read(data, limits, deadline)
+    if data.startswith((_PNG, _JPEG)):
+        from services.parser.formats import pdf
+
+        return pdf.read_image(data, limits, deadline)
     if b"%PDF-" in head:
         from services.parser.formats import pdf
 

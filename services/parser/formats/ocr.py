@@ -1,0 +1,352 @@
+"""Scanned pages read by offline OCR: RapidOCR (PP-OCRv4 models inside its wheel, on onnxruntime;
+nothing is fetched at run time), with the tables rebuilt from the page's ruling lines (OpenCV).
+
+A page image becomes what a PDF page with a text layer gives the PDF reader: lines of text with
+their boxes, and ruled tables as runs of rows whose cells are texts (None where a merged cell
+covers the slot), here with each cell's recognition confidence beside it.
+
+- The page is straightened: the ruling lines' slant (a scan is rarely square, ≤ 1° here) is
+  measured and turned back.
+- Ruling lines are the long thin runs of ink (morphological opening with a long horizontal and a
+  long vertical line); the cells are the regions they close (connected components of the rest),
+  their rows and columns the lines' positions. A region as wide as the text and a third of the
+  page high is a page frame, not a cell.
+- Each cell is cut into its lines of text (by the rows of ink in it) and each line recognised on
+  its own; a cell's text is its lines', its confidence the lowest of theirs. A cell with no ink
+  is blank, with certainty.
+- The rest of the page (the cells blanked out) goes through RapidOCR's detector and recogniser;
+  its boxes become lines of text.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from services.parser.formats.pdfium import Box, Line
+
+DPI = 200  # scanned PDF pages are rendered at this resolution
+
+Rows = list[list[str | None]]
+Confidences = list[list[float | None]]
+
+
+@dataclass(slots=True)
+class ScanTable:
+    """A ruled table found on a page image: its box, its rows' cell texts and confidences, and
+    each row's box."""
+
+    box: Box
+    rows: Rows
+    confidences: Confidences
+    boxes: list[Box]
+
+
+@dataclass(slots=True)
+class ScanPage:
+    lines: list[Line]
+    tables: list[ScanTable]
+
+
+THREADS = 1  # onnxruntime's threads: a parser is one worker on one core (bench/README.md)
+
+
+@functools.cache
+def engine() -> Any | None:
+    """RapidOCR, loaded once (~0.1 s); None where it is not installed (the ``ocr`` extra)."""
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError:
+        return None
+    return RapidOCR(use_cls=False, print_verbose=False, intra_op_num_threads=THREADS, inter_op_num_threads=THREADS)
+
+
+def available() -> bool:
+    return engine() is not None
+
+
+def read_page(gray: Any) -> ScanPage:
+    """One page image (a greyscale numpy array, dark ink on light paper) read."""
+    import cv2
+    import numpy as np
+
+    ocr = engine()
+    assert ocr is not None
+    gray = _straightened(gray)  # (no median filter: it takes a 150 dpi page's hairline rules too)
+    h, w = gray.shape
+    ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    rules = _rules(ink)
+    cells = _cells(rules, w, h)
+    tables = [_table(group, gray, ink) for group in _tables(cells)]
+    rest = gray.copy()
+    for table in tables:
+        x0, y0, x1, y1 = (int(v) for v in table.box)
+        rest[max(y0 - 2, 0) : y1 + 3, max(x0 - 2, 0) : x1 + 3] = 255
+    rest[_rules(ink, long=True) > 0] = 255  # a frame's rules (longer than any stroke of a character)
+    found, _ = ocr(cv2.cvtColor(rest, cv2.COLOR_GRAY2BGR), use_cls=False)
+    lines = _lines([(np.array(box), text, float(conf)) for box, text, conf in found or []])
+    return ScanPage(lines, tables)
+
+
+def _straightened(gray: Any) -> Any:
+    """The page turned back by its slant (a scan is rarely square): the angle, within ±3°, at
+    which its rows of ink line up best (the rows' ink counts vary most), found on a half-size
+    copy, coarsely then finely."""
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    small = cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    ink = cv2.threshold(small, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    centre = (ink.shape[1] / 2, ink.shape[0] / 2)
+
+    def sharpness(angle: float) -> float:
+        turn = cv2.getRotationMatrix2D(centre, angle, 1.0)
+        turned = cv2.warpAffine(ink, turn, (ink.shape[1], ink.shape[0]), flags=cv2.INTER_NEAREST, borderValue=0)
+        return float(np.var(turned.sum(axis=1, dtype=np.float64)))
+
+    best = max(np.arange(-3.0, 3.01, 0.25), key=sharpness)
+    best = max(np.arange(best - 0.25, best + 0.26, 0.05), key=sharpness)
+    if abs(best) < 0.05:
+        return gray
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), float(best), 1.0)
+    return cv2.warpAffine(gray, turn, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _rules(ink: Any, long: bool = False) -> Any:
+    """The page's ruling lines: long horizontal and vertical runs of ink, a little thickened
+    (``long``: only those longer than a few characters, the only ones to take off the text)."""
+    import cv2
+
+    h, w = ink.shape
+    across, down = (w // 12, h // 16) if long else (w // 40, h // 60)
+
+    def rect(x: int, y: int) -> Any:
+        return cv2.getStructuringElement(cv2.MORPH_RECT, (x, y))
+
+    # a rule a little slanted or broken by the scan's noise still reads as one: thickened across
+    # its direction before the opening, its gaps closed after it
+    hor = cv2.morphologyEx(cv2.dilate(ink, rect(1, 3)), cv2.MORPH_OPEN, rect(max(across, 10), 1))
+    hor = cv2.morphologyEx(hor, cv2.MORPH_CLOSE, rect(25, 1))
+    ver = cv2.morphologyEx(cv2.dilate(ink, rect(3, 1)), cv2.MORPH_OPEN, rect(1, max(down, 10)))
+    ver = cv2.morphologyEx(ver, cv2.MORPH_CLOSE, rect(1, 25))
+    return cv2.dilate(cv2.bitwise_or(hor, ver), rect(3, 3))
+
+
+Cell = tuple[int, int, int, int]  # x0, y0, x1, y1 (pixels)
+
+
+def _cells(rules: Any, w: int, h: int) -> list[Cell]:
+    """The regions the ruling lines close: not the page around them, not a frame round the text."""
+    import cv2
+
+    n, _, stats, _ = cv2.connectedComponentsWithStats(255 - rules, connectivity=4)
+    out = []
+    for i in range(1, n):
+        x, y, cw, ch, _ = (int(v) for v in stats[i])
+        if x == 0 or y == 0 or x + cw >= w or y + ch >= h:  # the page around the tables
+            continue
+        if cw < 12 or ch < 12 or (cw > 0.7 * w and ch > 0.3 * h):  # specks; a frame round the text
+            continue
+        out.append((x, y, x + cw, y + ch))
+    return out
+
+
+def _tables(cells: list[Cell]) -> list[list[Cell]]:
+    """Cells grouped into tables: those that touch (across a rule) belong together."""
+    parent = list(range(len(cells)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(cells)), key=lambda i: cells[i][1])
+    for a_pos, a in enumerate(order):
+        ax0, _ay0, ax1, ay1 = cells[a]
+        for b in order[a_pos + 1 :]:
+            bx0, by0, bx1, _by1 = cells[b]
+            if by0 > ay1 + 12:
+                break
+            if bx0 <= ax1 + 12 and ax0 <= bx1 + 12:
+                parent[root(a)] = root(b)
+    groups: dict[int, list[Cell]] = {}
+    for i, cell in enumerate(cells):
+        groups.setdefault(root(i), []).append(cell)
+    return [g for g in groups.values() if len(g) >= 2]
+
+
+def _edges(values: list[int], tolerance: int = 10) -> list[int]:
+    """Positions that lie within ``tolerance`` of each other as one (their mean)."""
+    out: list[list[int]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tolerance:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) // len(g) for g in out]
+
+
+def _index(edges: list[int], v: int) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
+
+
+def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
+    """A table's cells laid on its grid of rules, each read."""
+    xs = _edges([c[0] for c in cells] + [c[2] for c in cells])
+    ys = _edges([c[1] for c in cells] + [c[3] for c in cells])
+    n_rows, n_cols = max(len(ys) - 1, 1), max(len(xs) - 1, 1)
+    rows: Rows = [[None] * n_cols for _ in range(n_rows)]
+    confs: Confidences = [[None] * n_cols for _ in range(n_rows)]
+    read = _read_cells(cells, gray, ink)
+    for cell, (text, conf) in zip(cells, read, strict=True):
+        r0, c0 = _index(ys, cell[1]), _index(xs, cell[0])
+        if r0 >= n_rows or c0 >= n_cols:
+            continue
+        rows[r0][c0] = text
+        confs[r0][c0] = conf
+    box = (float(xs[0]), float(ys[0]), float(xs[-1]), float(ys[-1]))
+    keep = [k for k, row in enumerate(rows) if any(t is not None for t in row)]
+    boxes = [(box[0], float(ys[k]), box[2], float(ys[k + 1])) for k in keep]
+    return ScanTable(box, [rows[k] for k in keep], [confs[k] for k in keep], boxes)
+
+
+def _read_cells(cells: list[Cell], gray: Any, ink: Any) -> list[tuple[str, float]]:
+    """Each cell's text and confidence: its lines of ink recognised one by one."""
+    import cv2
+    import numpy as np
+
+    crops: list[Any] = []
+    owner: list[int] = []
+    for k, (x0, y0, x1, y1) in enumerate(cells):
+        page = gray[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].copy()
+        lines, specks = _ink_lines(ink[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2])
+        if specks is not None:  # (a scan's specks, with their grey halo, are not read as dots and commas)
+            page[cv2.dilate(specks.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0] = 255
+        for ly0, ly1, lx0, lx1 in lines:
+            line = page[ly0:ly1, lx0:lx1]
+            crops.append(np.pad(line, 6, constant_values=255))
+            owner.append(k)
+            if lx1 - lx0 < 4 * (ly1 - ly0):  # a short line (a figure): read a second time, framed closer
+                crops.append(np.pad(line, 1, constant_values=255))
+                owner.append(-1 - k)
+    texts: list[list[str]] = [[] for _ in cells]
+    confs: list[list[float]] = [[] for _ in cells]
+    for k, (text, conf) in zip(owner, _recognise(crops), strict=True):
+        text = text.strip()
+        if k < 0:  # the second reading of the cell's last line: where the two differ, no certainty
+            mine = -1 - k
+            if texts[mine] and texts[mine][-1] != text and text.strip(_SPECKS):
+                confs[mine][-1] = 0.0
+            continue
+        if not text.strip(_SPECKS):  # a line of nothing but dots and commas: the scan's specks
+            texts[k].append("")
+            confs[k].append(1.0)
+            continue
+        texts[k].append(text)
+        confs[k].append(conf)
+    out = []
+    for t, c in zip(texts, confs, strict=True):
+        kept = [(text, conf) for text, conf in zip(t, c, strict=True) if text]
+        out.append(_cell_text([text for text, _ in kept], [conf for _, conf in kept]) if kept else ("", 1.0))
+    return out
+
+
+# what a scan's specks read as, around a figure: 0. for 0, :2776 for 2776
+_SPECKS = " .,:;·•．。，、：；'\"‘’“”`~_-–—|"
+_FIGURE = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?")
+
+
+def _cell_text(lines: list[str], confs: list[float]) -> tuple[str, float]:
+    """A cell's lines as its text (a figure without the specks beside it), with the lowest of
+    their confidences (1.0: no ink at all, a blank cell for certain)."""
+    if len(lines) == 1:
+        core = lines[0].strip(_SPECKS.replace("-", "").replace("—", ""))
+        if _FIGURE.fullmatch(core):
+            return core, confs[0]
+    return "\n".join(lines), min(confs) if confs else 1.0
+
+
+def _ink_lines(ink: Any) -> tuple[list[tuple[int, int, int, int]], Any | None]:
+    """The lines of text in a cell (runs of rows holding ink), and where its specks are: marks of
+    fewer than 10 pixels (a decimal point has more at this resolution)."""
+    import cv2
+    import numpy as np
+
+    if ink.size == 0:
+        return [], None
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    small = [  # (a minus sign is as small, but longer: it stays)
+        i
+        for i in range(1, n)
+        if stats[i, cv2.CC_STAT_AREA] < 10 and max(stats[i, cv2.CC_STAT_WIDTH], stats[i, cv2.CC_STAT_HEIGHT]) <= 4
+    ]
+    specks = np.isin(labels, small) if small else None
+    clean = ink.copy()
+    if specks is not None:
+        clean[specks] = 0
+    rows = np.flatnonzero(clean.sum(axis=1) > 0)
+    if rows.size == 0:
+        return [], specks
+    out = []
+    start = prev = int(rows[0])
+    for r in (int(v) for v in rows[1:]):
+        if r > prev + 2:
+            out.append((start, prev + 1))
+            start = r
+        prev = r
+    out.append((start, prev + 1))
+    lines = []
+    for y0, y1 in out:
+        if y1 - y0 < 4:
+            continue
+        cols = np.flatnonzero(clean[y0:y1].sum(axis=0) > 0)
+        lines.append((y0, y1, int(cols[0]), int(cols[-1]) + 1))
+    return lines, specks
+
+
+def _recognise(crops: list[Any]) -> list[tuple[str, float]]:
+    """Lines of text recognised: RapidOCR's recogniser, in batches of similar widths."""
+    import cv2
+
+    if not crops:
+        return []
+    rec = engine().text_rec  # type: ignore[union-attr]
+    images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) for c in crops]
+    results, _ = rec(images)
+    return [(str(text), float(conf)) for text, conf in results]
+
+
+def _lines(found: list[tuple[Any, str, float]]) -> list[Line]:
+    """Boxes of text as lines: those whose middles lie within half a box's height, left to right."""
+    boxes = []
+    for box, text, _ in found:
+        x0, y0 = float(box[:, 0].min()), float(box[:, 1].min())
+        x1, y1 = float(box[:, 0].max()), float(box[:, 1].max())
+        boxes.append((x0, y0, x1, y1, text))
+    boxes.sort(key=lambda b: (b[1] + b[3]) / 2)
+    out: list[Line] = []
+    group: list[tuple[float, float, float, float, str]] = []
+    for b in boxes:
+        if group:
+            mid = (group[0][1] + group[0][3]) / 2
+            if abs((b[1] + b[3]) / 2 - mid) > (group[0][3] - group[0][1]) / 2:
+                out.append(_line(group))
+                group = []
+        group.append(b)
+    if group:
+        out.append(_line(group))
+    return out
+
+
+def _line(group: list[tuple[float, float, float, float, str]]) -> Line:
+    group.sort(key=lambda b: b[0])
+    text = group[0][4]
+    for prev, b in itertools.pairwise(group):
+        gap = b[0] - prev[2]
+        text += (" " if gap > (b[3] - b[1]) * 0.8 else "") + b[4]
+    return Line(text, group[0][0], min(b[1] for b in group), max(b[2] for b in group), max(b[3] for b in group))
