@@ -240,7 +240,7 @@ def _read_cells(cells: list[Cell], gray: Any, ink: Any) -> list[tuple[str, float
         text = text.strip()
         if k < 0:  # the second reading of the cell's last line: where the two differ, no certainty
             mine = -1 - k
-            if texts[mine] and texts[mine][-1] != text and text.strip(_SPECKS):
+            if texts[mine] and _core(texts[mine][-1]) != _core(text):
                 confs[mine][-1] = 0.0
             continue
         if not text.strip(_SPECKS):  # a line of nothing but dots and commas: the scan's specks
@@ -261,11 +261,16 @@ _SPECKS = " .,:;·•．。，、：；'\"‘’“”`~_-–—|"
 _FIGURE = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?")
 
 
+def _core(text: str) -> str:
+    """A line without the specks around it (two readings of a figure are compared so)."""
+    return text.strip(_SPECKS.replace("-", "").replace("—", ""))
+
+
 def _cell_text(lines: list[str], confs: list[float]) -> tuple[str, float]:
     """A cell's lines as its text (a figure without the specks beside it), with the lowest of
     their confidences (1.0: no ink at all, a blank cell for certain)."""
     if len(lines) == 1:
-        core = lines[0].strip(_SPECKS.replace("-", "").replace("—", ""))
+        core = _core(lines[0])
         if _FIGURE.fullmatch(core):
             return core, confs[0]
     return "\n".join(lines), min(confs) if confs else 1.0
