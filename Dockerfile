@@ -16,12 +16,13 @@ RUN pip install . 'mypy>=1.10' 'setuptools>=70.1' \
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-# LibreOffice headless converts legacy Word (.doc/.wps) uploads to .docx, once per upload
-RUN apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui \
+# LibreOffice headless converts legacy Word (.doc/.wps) uploads to .docx, once per upload; OpenCV
+# (scanned reports, the ocr extra) needs libGL and GLib
+RUN apt-get update && apt-get install -y --no-install-recommends libreoffice-writer-nogui libgl1 libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /wheels /wheels
-RUN pip install /wheels/*.whl && rm -rf /wheels && useradd --system --uid 10001 --home-dir /app intake
+RUN pip install "$(ls /wheels/*.whl)[ocr]" && rm -rf /wheels && useradd --system --uid 10001 --home-dir /app intake
 COPY samples ./samples
 
 USER 10001

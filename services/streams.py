@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 16 * 1024 * 1024
     soffice: str | None = None  # LibreOffice for legacy Word (.doc/.wps); None: found on PATH, "": none
     convert_seconds: float = 30.0  # the time one legacy Word conversion may take
+    ocr_seconds: float = 120.0  # the time a scanned upload (read by OCR, seconds a page) may take
     key_prefix: str = "intake"
     metrics_port: int | None = 9464  # /metrics, /healthz, /readyz; 0 or unset env with none: off
     metrics_host: str = "0.0.0.0"

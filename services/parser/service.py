@@ -26,7 +26,10 @@ def make_handler(
 ) -> Callable[[SubmissionReceived], Awaitable[Result]]:
     """``raw`` is a client that does not decode responses (claim-check keys hold bytes)."""
     limits = Limits(
-        max_bytes=settings.max_upload_bytes, soffice=settings.soffice, convert_seconds=settings.convert_seconds
+        max_bytes=settings.max_upload_bytes,
+        soffice=settings.soffice,
+        convert_seconds=settings.convert_seconds,
+        ocr_seconds=settings.ocr_seconds,
     )
 
     async def handle(sub: SubmissionReceived) -> Result:
@@ -49,8 +52,8 @@ def make_handler(
         try:
             if hashlib.sha256(data).hexdigest() != sub.sha256:
                 raise UnreadableUpload(Reason.CORRUPT, "the upload's sha256 does not match the submission")
-            if data.startswith(_OLE2) or b"%PDF-" in data[:1024]:
-                # seconds of work (a PDF's pages; LibreOffice converting legacy Word): off the event
+            if data.startswith((_OLE2, b"\x89PNG", b"\xff\xd8\xff")) or b"%PDF-" in data[:1024]:
+                # seconds of work (a PDF's pages, OCR of a scan, LibreOffice converting legacy Word): off the event
                 # loop, which goes on serving metrics and its Redis connection meanwhile
                 report = await asyncio.to_thread(parse, data, sub.file_name, sub.media_type, limits)
             else:
