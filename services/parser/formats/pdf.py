@@ -55,7 +55,7 @@ def _read(pdf: pdfium.PdfDocument, limits: Limits, deadline: Deadline) -> Docume
             if content.chars:
                 pages.append(_text_page(content))
                 continue
-            if not ocr.available():  # (a page with neither text nor OCR to read it: nothing)
+            if not pages_of.has_images(page) or not ocr.available():  # a blank page; no OCR to read it
                 pages.append([])
                 continue
             if not scanned:

@@ -85,6 +85,11 @@ def read_page(page: pdfium.PdfPage) -> Page:
     return Page(chars, tables)
 
 
+def has_images(page: pdfium.PdfPage) -> bool:
+    """Whether the page draws an image (a page without text may be a scan; a blank one is none)."""
+    return next(iter(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=8)), None) is not None
+
+
 def _chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
     raw = textpage.raw
     rect = pdfium_c.FS_RECTF()
