@@ -25,9 +25,14 @@ def read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None
     return values.keep(match.string, _read_value(match, amount)) if hit is None else hit
 
 
+MAX_DIGITS = 15  # no office counts past a thousand trillion: a longer figure is no number read
+
+
 def _read_value(match: re.Match[str], amount: bool) -> tuple[int | Decimal | None, str | None]:
     sign, digits, frac, unit = match.groups()
     digits = digits.replace(",", "")
+    if len(digits) > MAX_DIGITS or (frac is not None and len(frac) > MAX_DIGITS):
+        return None, unit  # (and never an int() of thousands of digits, which CPython refuses)
     if amount:
         return Decimal(f"{sign}{digits}.{frac}" if frac is not None else f"{sign}{digits}"), unit
     if frac is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import datetime as dt
 import hashlib
 from collections.abc import Awaitable, Callable
@@ -40,7 +41,10 @@ def make_handler(
             if data is None:
                 data = b""  # expired or never written: judged unreadable (empty) below
         else:
-            data = base64.b64decode(sub.content_b64 or "", validate=True)
+            try:
+                data = base64.b64decode(sub.content_b64 or "", validate=True)
+            except (binascii.Error, ValueError):
+                data = None  # answered below: the upload cannot be read
         common = {
             "submission_id": sub.submission_id,
             "office_id": sub.office_id,
@@ -50,6 +54,8 @@ def make_handler(
             "submitted_at": sub.submitted_at,
         }
         try:
+            if data is None:
+                raise UnreadableUpload(Reason.CORRUPT, "the upload's base64 encoding is invalid")
             if hashlib.sha256(data).hexdigest() != sub.sha256:
                 raise UnreadableUpload(Reason.CORRUPT, "the upload's sha256 does not match the submission")
             if data.startswith((_OLE2, b"\x89PNG", b"\xff\xd8\xff")) or b"%PDF-" in data[:1024]:

@@ -371,15 +371,18 @@ def place(values: list[Tok], n: int, grid: bool) -> list[Tok] | None:
 
 
 def _digit_parts(values: list[Tok]) -> list[str] | None:
-    """A row's figures as digit strings, when they are nothing else (their cells may be cut apart)."""
+    """A row's figures as digit strings, when they are nothing else (their cells may be cut apart;
+    a run longer than any row of real figures is not tried)."""
     if not values or any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
+        return None
+    if sum(len(v[NORM]) for v in values) > 120:
         return None
     return [v[NORM] for v in values]
 
 
 def _ints(values: list[Tok]) -> Values | None:
     """A placed row's values as integers for the table's sums (None: a cell is no plain count)."""
-    if any(v[KIND] != NUM or not v[NORM].isdigit() for v in values):
+    if any(v[KIND] != NUM or not v[NORM].isdigit() or len(v[NORM]) > 15 for v in values):
         return None
     return tuple(int(v[NORM]) for v in values)
 

@@ -348,16 +348,24 @@ def cell_invalid(r: Report) -> Iterator[Hit]:
 _DIGITS = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
+# counts past these are no real office's (the largest provinces' yearly figures stay well below)
+PLAUSIBLE_T2 = 10_000_000
+PLAUSIBLE_T34 = 1_000_000
+
+
 def cell_suspect(r: Report) -> Iterator[Hit]:
     for table, row, col, cell in r.attention:
         value, raw = cell["value"], cell["raw"]
         if r.kind(table, col) is Kind.AMOUNT or value is None or raw is None:
             continue
         written = "".join(match_form(raw).split()).replace(",", "")
-        if written == str(value):
+        huge = isinstance(value, int) and abs(value) >= (PLAUSIBLE_T2 if table == "t2" else PLAUSIBLE_T34)
+        if written == str(value) and not huge:
             continue
         loc, params = _cell_params(r, table, row, col, cell)
-        if _DIGITS.fullmatch(written):
+        if huge:
+            params["why_zh"], params["why_en"] = "数值远超实际可能", "far past any office's real figures"
+        elif _DIGITS.fullmatch(written):
             params["why_zh"], params["why_en"] = "有多余的前导零", "leading zeros"
         else:
             params["why_zh"], params["why_en"] = "含有多余字符", "stray characters"

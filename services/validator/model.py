@@ -126,7 +126,7 @@ class Report:
                         out[col] = value
                         continue
                     if "state" not in cell:  # a number was read: a large count, an amount, or written otherwise
-                        if type(value) is int and value >= 1000 and cell["raw"] == str(value):
+                        if type(value) is int and 1000 <= value < 1_000_000 and cell["raw"] == str(value):
                             out[col] = value
                             continue
                         if type(value) is int and value < 0:

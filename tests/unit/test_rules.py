@@ -176,3 +176,13 @@ def test_a_document_naming_no_office_or_year_is_a_title_warning_when_the_submiss
     found = validate(titled, Context(office=Office(id="xigong", name="西工区西工街道办事处"), year=2020))
     assert [f.rule for f in found.findings] == ["DOC-TITLE"]
     assert "未写明发布机关" in found.findings[0].message_zh and found.status == "accepted"
+
+
+def test_a_count_far_past_any_real_office_is_suspect() -> None:
+    text = _edit("（一）予以公开 0 0 0 0 0 0 0", "（一）予以公开 9999999 0 0 0 0 0 9999999").replace(
+        "（七）总计 0 0 0 0 0 0 0", "（七）总计 9999999 0 0 0 0 0 9999999"
+    )
+    findings = validate(parse(text.encode())).findings
+    suspect = [f for f in findings if f.rule == "TPL-CELL-SUSPECT"]
+    assert suspect and all("远超" in f.message_zh for f in suspect)
+    assert {f.location.row for f in suspect} >= {"granted"}

@@ -195,3 +195,87 @@ def test_a_scan_without_ocr_installed_says_so_plainly(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.stdout.startswith("ocr_missing") and "OCR is not installed" in out.stdout, out.stderr
+
+
+def _lying_docx(real_size: int, declared: int = 1000) -> bytes:
+    """A .docx whose zip directory and local header declare word/document.xml ``declared`` bytes
+    long while it inflates to ``real_size`` (the zip bomb that lies about its sizes)."""
+    import struct
+
+    data = _zip(
+        {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document>" + b" " * real_size + b"</w:document>"}
+    )
+    name = b"word/document.xml"
+    out = bytearray(data)
+    for sig, size_at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):  # local header; central directory
+        at = out.find(sig)
+        while at >= 0:
+            name_at = at + (30 if sig == b"PK\x03\x04" else 46)
+            if out[name_at : name_at + len(name)] == name:
+                out[at + size_at : at + size_at + 4] = struct.pack("<I", declared)
+            at = out.find(sig, at + 4)
+    return bytes(out)
+
+
+def test_a_docx_that_lies_about_its_sizes_is_stopped_at_the_limit_in_bounded_memory() -> None:
+    import tracemalloc
+
+    bomb = _lying_docx(40 * 1024 * 1024)  # 40 MB of spaces, ~40 KB deflated, declared 1,000 bytes
+    assert len(bomb) < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnreadableUpload) as info:
+            parse(bomb, "report.docx", limits=Limits(max_zip_entry=8 * 1024 * 1024))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.reason in (Reason.TOO_COMPLEX, Reason.CORRUPT)
+    assert peak < 64 * 1024 * 1024
+
+
+def test_a_docx_needing_a_zip_version_nobody_has_is_damaged_not_a_crash() -> None:
+    import struct
+
+    data = bytearray(_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}))
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:  # "version needed to extract" 25.5, in the central directory
+        data[at + 6 : at + 8] = struct.pack("<H", 255)
+        at = data.find(b"PK\x01\x02", at + 4)
+    with pytest.raises(UnreadableUpload) as info:
+        parse(bytes(data), "report.docx")
+    assert info.value.reason in (Reason.CORRUPT, Reason.UNSUPPORTED)
+
+
+def test_a_cell_of_thousands_of_digits_is_no_number_and_no_crash() -> None:
+    text = SEEDS[0].read_text(encoding="utf-8").replace("行政许可 0 0 0", "行政许可 " + "9" * 5000 + " 0 0", 1)
+    report = parse(text.encode(), "r.txt")
+    cell = report.tables.t2["licensing"]["prev_items"]
+    assert cell["value"] is None and cell.get("state") == "unread"
+
+
+def test_invalid_base64_in_a_submission_is_answered_as_unreadable() -> None:
+    import asyncio
+    import datetime as dt
+
+    from contracts.events import SubmissionReceived
+    from services.parser.service import make_handler
+    from services.streams import Settings
+
+    now = dt.datetime(2025, 1, 20, tzinfo=dt.UTC)
+    handle = make_handler(None, Settings(), lambda: now)  # type: ignore[arg-type]  (inline bytes: no Redis read)
+    sub = SubmissionReceived(
+        event_id="submitted:s1:x",
+        submission_id="s1",
+        office_id="xigong",
+        occurred_at=now,
+        submitted_at=now,
+        producer="portal",
+        file_name="r.txt",
+        sha256="0" * 64,
+        size=3,
+        content_b64="not base64 at all!!",
+    )
+    result = asyncio.run(handle(sub))
+    (out,) = result.outputs
+    verdict = out.event.verdict  # type: ignore[attr-defined]
+    assert verdict.findings[0].rule == "DOC-UNREADABLE" and verdict.findings[0].actual == "corrupt"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from collections.abc import Hashable, Iterator
 
 from lxml import etree
@@ -29,7 +30,7 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError) as exc:
         raise UnreadableUpload(Reason.CORRUPT, f"the .docx file is damaged: {exc}") from exc
     if len(infos) > limits.max_zip_entries:
         raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(infos)} zip entries, over {limits.max_zip_entries}")
@@ -49,11 +50,32 @@ def check_zip(data: bytes, limits: Limits) -> zipfile.ZipFile:
     return archive
 
 
-def _main_part(archive: zipfile.ZipFile) -> str:
+def read_entry(archive: zipfile.ZipFile, name: str, limits: Limits) -> bytes:
+    """An entry's bytes, inflated a chunk at a time and counted as they come: a zip whose
+    directory understates an entry's size (a zip bomb that lies) is stopped at the limit, not
+    inflated whole into memory. Whatever the zip module cannot read (a damaged entry, a method or
+    version it does not know) is a damaged .docx."""
+    out = bytearray()
+    try:
+        with archive.open(name) as entry:
+            while chunk := entry.read(256 * 1024):
+                out += chunk
+                if len(out) > limits.max_zip_entry:
+                    raise UnreadableUpload(
+                        Reason.TOO_COMPLEX, f"zip entry {name} expands past {limits.max_zip_entry} bytes"
+                    )
+    except UnreadableUpload:
+        raise
+    except (zipfile.BadZipFile, NotImplementedError, ValueError, OSError, EOFError, zlib.error) as exc:
+        raise UnreadableUpload(Reason.CORRUPT, f"the .docx file is damaged: {exc}") from exc
+    return bytes(out)
+
+
+def _main_part(archive: zipfile.ZipFile, limits: Limits) -> str:
     """The main document part, as the package's relationships name it."""
     names = set(archive.namelist())
     if "_rels/.rels" in names:
-        rels = etree.fromstring(archive.read("_rels/.rels"), _SAFE)
+        rels = etree.fromstring(read_entry(archive, "_rels/.rels", limits), _SAFE)
         for rel in rels:
             if (rel.get("Type") or "").endswith("/officeDocument"):
                 target = (rel.get("Target") or "").lstrip("/")
@@ -70,7 +92,7 @@ _SAFE = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False
 def read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     archive = check_zip(data, limits)
     try:
-        root = etree.fromstring(archive.read(_main_part(archive)), _SAFE)
+        root = etree.fromstring(read_entry(archive, _main_part(archive, limits), limits), _SAFE)
     except UnreadableUpload:
         raise
     except Exception as exc:  # damaged zip members or XML
