@@ -239,6 +239,12 @@ class Worker(Generic[E]):
         decoded: list[tuple[str, dict[str, str], int, E, float]] = []
         for eid, fields, deliveries in entries:
             start = time.perf_counter()
+            if deliveries > self.s.max_deliveries:
+                # delivered that often without an outcome: each earlier delivery raised, or took its
+                # process down with it (out of memory, killed): dead now, before it is handled again
+                dead.append((eid, fields, deliveries, f"delivered {deliveries} times without an outcome"))
+                self._note("dead", start, None)
+                continue
             try:
                 event = self.decode(fields)
             except Exception as exc:  # anything that does not decode is poison: dead at once
@@ -348,10 +354,20 @@ class Worker(Generic[E]):
             group=self.s.group,
             consumer=self.s.consumer,
             deliveries=deliveries,
-            error=error,
-            original=fields,
+            error=error[:EXCERPT],
+            original={k[:256]: _excerpt(v) for k, v in list(fields.items())[:32]},
             dead_at=now,
         )
+
+
+EXCERPT = 64 * 1024  # characters of an entry's field kept in its dead letter (the entry itself stays in its stream)
+
+
+def _excerpt(value: str) -> str:
+    """A field as the dead letter keeps it: whole, or its first ``EXCERPT`` characters and its length."""
+    if len(value) <= EXCERPT:
+        return value
+    return value[:EXCERPT] + f"… [{len(value)} characters in all, cut at {EXCERPT}]"
 
 
 def json_fields(event: BaseModel) -> dict[str, str]:

@@ -30,8 +30,10 @@ def utcnow() -> dt.datetime:
 
 
 def clients(settings: Settings) -> tuple[aioredis.Redis, aioredis.Redis]:
-    """A client for streams (decoded text) and one for upload bytes."""
-    text = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    """A client for streams (decoded text) and one for upload bytes. Bytes that are no UTF-8 in a
+    stream entry are read as U+FFFD (the entry then fails to decode and goes to the dead letters),
+    never as an error that takes the consumer down with every entry of its batch."""
+    text = aioredis.Redis.from_url(settings.redis_url, decode_responses=True, encoding_errors="replace")
     raw = aioredis.Redis.from_url(settings.redis_url, decode_responses=False)
     return text, raw
 

@@ -417,3 +417,78 @@ def test_services_ride_out_a_redis_restart(tmp_path: Path, prefix: str) -> None:
     finally:
         server.kill()
         server.wait()
+
+
+def test_an_entry_that_is_no_utf8_goes_to_dead_letters_and_parsing_goes_on(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        await raw.xadd(settings.submissions_stream, {"event": b"\xff\xfe"})  # what redis-cli XADD with printf gives
+        for sid in ("good-1", "good-2"):
+            await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=sid)
+        async with Running(settings, ["parser"]):
+            parsed = await wait_for(settings.parsed_stream, text, 2)
+            dead = await wait_for(settings.dead_stream, text, 1)
+        assert sorted(p["submission_id"] for p in parsed) == ["good-1", "good-2"]
+        assert len(dead) == 1 and dead[0]["error"].startswith("cannot decode")
+        assert dead[0]["original"]["event"] == "\ufffd\ufffd"
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_an_entry_whose_deliveries_all_died_goes_to_dead_letters_before_it_is_handled_again(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """A delivery that took its process down leaves no exception behind, only its count: an entry
+    read three times and never acked (as three crashes leave it) is not handed out a fourth time."""
+
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path, max_deliveries=3)
+        text, raw = clients(settings)
+        calls: list[str] = []
+
+        async def handle(sub: SubmissionReceived) -> Result:
+            calls.append(sub.submission_id)
+            return Result()
+
+        await text.xgroup_create(settings.submissions_stream, "g", id="0", mkstream=True)
+        await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="killer")
+        for _ in range(3):  # three deliveries, each to a consumer that died without a word
+            await text.xreadgroup("g", "c1", {settings.submissions_stream: "0" if _ else ">"}, count=1)
+        await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="good")
+        worker = submissions_worker(text, settings, handle, max_deliveries=3)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        dead = await wait_for(settings.dead_stream, text, 1, seconds=10)
+        for _ in range(100):
+            if "good" in calls:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+        assert calls == ["good"]  # the killer was never handled again
+        assert dead[0]["error"] == "delivered 4 times without an outcome" and dead[0]["deliveries"] == 4
+        assert json.loads(dead[0]["original"]["event"])["submission_id"] == "killer"
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_a_dead_letter_keeps_a_bounded_excerpt_of_a_huge_entry(redis_url: str, prefix: str, tmp_path: Path) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        await text.xadd(settings.submissions_stream, {"event": "x" * 5_000_000})  # a 5 MB body that is no JSON
+        async with Running(settings, ["parser"]):
+            dead = await wait_for(settings.dead_stream, text, 1)
+        event = dead[0]["original"]["event"]
+        assert len(event) < 70_000 and "5000000 characters in all" in event
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
