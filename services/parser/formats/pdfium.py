@@ -199,29 +199,21 @@ def _edge(x0: float, y0: float, x1: float, y1: float) -> dict[str, Any] | None:
     """A segment as pdfplumber's edge, when it is a horizontal or vertical rule long enough."""
     left, right, top, bottom = min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1)
     if bottom - top <= 1.0 and right - left >= MIN_EDGE:
-        y = (top + bottom) / 2
-        return {
-            "x0": left,
-            "x1": right,
-            "top": y,
-            "bottom": y,
-            "doctop": y,
-            "width": right - left,
-            "height": 0.0,
-            "orientation": "h",
-            "object_type": "line",
-        }
-    if right - left <= 1.0 and bottom - top >= MIN_EDGE:
-        x = (left + right) / 2
-        return {
-            "x0": x,
-            "x1": x,
-            "top": top,
-            "bottom": bottom,
-            "doctop": top,
-            "width": 0.0,
-            "height": bottom - top,
-            "orientation": "v",
-            "object_type": "line",
-        }
-    return None
+        top = bottom = (top + bottom) / 2
+        orientation = "h"
+    elif right - left <= 1.0 and bottom - top >= MIN_EDGE:
+        left = right = (left + right) / 2
+        orientation = "v"
+    else:
+        return None
+    return {
+        "x0": left,
+        "x1": right,
+        "top": top,
+        "bottom": bottom,
+        "doctop": top,
+        "width": right - left,
+        "height": bottom - top,
+        "orientation": orientation,
+        "object_type": "line",
+    }
