@@ -223,6 +223,7 @@ def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
     """A table's cells laid on its grid of rules, each read."""
     xs = _edges([c[0] for c in cells] + [c[2] for c in cells])
     ys = _edges([c[1] for c in cells] + [c[3] for c in cells])
+    cells = _mended(cells, xs, ys, ink)
     n_rows, n_cols = max(len(ys) - 1, 1), max(len(xs) - 1, 1)
     rows: Rows = [[None] * n_cols for _ in range(n_rows)]
     confs: Confidences = [[None] * n_cols for _ in range(n_rows)]
@@ -237,6 +238,69 @@ def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
     keep = [k for k, row in enumerate(rows) if any(t is not None for t in row)]
     boxes = [(box[0], float(ys[k]), box[2], float(ys[k + 1])) for k in keep]
     return ScanTable(box, [rows[k] for k in keep], [confs[k] for k in keep], boxes)
+
+
+def _mended(cells: list[Cell], xs: list[int], ys: list[int], ink: Any) -> list[Cell]:
+    """Cells cut where the scan broke a rule: a region that runs across a column boundary most of
+    the table's rows have (or a row boundary most columns have), with no ink across it, is two
+    cells whose rule the noise took away. (A merged cell's text runs across its inner boundaries:
+    a header such as 法人或其他组织 stays whole; a label cell cut in two leaves an empty cell, which
+    the table reader passes over.)"""
+
+    def strong(edges: list[int], at: int, near: int) -> list[int]:
+        counts = {e: 0 for e in edges}
+        for c in cells:
+            for v in (c[at], c[at + 2]):
+                counts[edges[_index(edges, v)]] += 1
+        return [e for e, n in counts.items() if n >= near]
+
+    out = cells
+    # a rule across the whole table touches a cell on each side of it in every row (column): half
+    # as many is a rule the table has, broken here and there
+    for axis, edges, across in ((0, xs, len(ys) - 1), (1, ys, len(xs) - 1)):
+        lines = strong(edges, axis, max(2, across))
+        mended: list[Cell] = []
+        for c in out:
+            lo, hi = c[axis], c[axis + 2]
+            cuts = [e for e in lines if lo + 12 < e < hi - 12 and not _ink_across(ink, c, axis, e)]
+            if axis == 1 and cuts and not _one_line_each(ink, c, [lo, *cuts, hi]):
+                cuts = []  # (a label written down a merged cell, a character a line, stays whole)
+            if axis == 0 and cuts and not _ink_in_each(ink, c, [lo, *cuts, hi]):
+                cuts = []  # (a caption or a header centred across columns leaves some of them empty)
+            bounds = [lo, *cuts, hi]
+            for a, b in itertools.pairwise(bounds):
+                mended.append((a, c[1], b, c[3]) if axis == 0 else (c[0], a, c[2], b))
+        out = mended
+    return out
+
+
+def _ink_in_each(ink: Any, cell: Cell, bounds: list[int]) -> bool:
+    """Whether every column's part of a cell across columns holds ink of its own."""
+    _, y0, _, y1 = cell
+    return all(ink[y0 + 3 : y1 - 3, a + 3 : b - 3].any() for a, b in itertools.pairwise(bounds))
+
+
+def _one_line_each(ink: Any, cell: Cell, bounds: list[int]) -> bool:
+    """Whether a cell across rows holds one line of ink in each row's part of it, and no more
+    (two figures whose rule the noise took away), not a text written down it."""
+    x0, y0, x1, _ = cell
+    lines, _ = _ink_lines(ink[y0 + 2 : bounds[-1] - 2, x0 + 2 : x1 - 2])
+    if len(lines) != len(bounds) - 1:
+        return False
+    return all(
+        a - y0 <= ly0 + 2 and ly1 + 2 <= b - y0 + 2
+        for (ly0, ly1, _, _), a, b in zip(lines, bounds, bounds[1:], strict=False)
+    )
+
+
+def _ink_across(ink: Any, cell: Cell, axis: int, at: int) -> bool:
+    """Whether ink in the cell runs across the line ``at`` (a column's x, or a row's y)."""
+    x0, y0, x1, y1 = cell
+    if axis == 0:
+        band = ink[y0 + 3 : y1 - 3, max(at - 3, x0) : min(at + 4, x1)]
+    else:
+        band = ink[max(at - 3, y0) : min(at + 4, y1), x0 + 3 : x1 - 3]
+    return bool(band.any())
 
 
 def _read_cells(cells: list[Cell], gray: Any, ink: Any) -> list[tuple[str, float]]:
@@ -281,6 +345,8 @@ def _read_cells(cells: list[Cell], gray: Any, ink: Any) -> list[tuple[str, float
 
 # what a scan's specks read as, around a figure: 0. for 0, :2776 for 2776
 _SPECKS = " .,:;·•．。，、：；'\"‘’“”`~_-–—|"
+# what a lone dash in a cell reads as (一 is the character one, the same stroke)
+_DASHES = frozenset({"一", "-", "—", "－", "–", "_", "__", "——", "一一", "--", "―"})
 _FIGURE = re.compile(r"[+-]?\d[\d,]*(?:\.\d+)?(?:万元|元)?")
 
 
@@ -293,6 +359,8 @@ def _cell_text(lines: list[str], confs: list[float]) -> tuple[str, float]:
     """A cell's lines as its text (a figure without the specks beside it), with the lowest of
     their confidences (1.0: no ink at all, a blank cell for certain)."""
     if len(lines) == 1:
+        if lines[0].strip() in _DASHES:  # a cell holding one stroke across: a dash, the blank mark
+            return "—", confs[0]
         core = _core(lines[0])
         if _FIGURE.fullmatch(core):
             return core, confs[0]
@@ -328,9 +396,10 @@ def _ink_lines(ink: Any) -> tuple[list[tuple[int, int, int, int]], Any | None]:
             start = r
         prev = r
     out.append((start, prev + 1))
+    tallest = max(y1 - y0 for y0, y1 in out)
     lines = []
     for y0, y1 in out:
-        if y1 - y0 < 4:
+        if y1 - y0 < max(4, 0.45 * tallest):  # a clump of a scan's noise above or below the text
             continue
         cols = np.flatnonzero(clean[y0:y1].sum(axis=0) > 0)
         lines.append((y0, y1, int(cols[0]), int(cols[-1]) + 1))
