@@ -140,6 +140,7 @@ class Worker(Generic[E]):
         self._publish = client.register_script(_PUBLISH)
         self._last_reclaim = 0.0
         self._last_tick = 0.0
+        self._stop: asyncio.Event | None = None
 
     async def ensure_group(self) -> None:
         try:
@@ -155,6 +156,7 @@ class Worker(Generic[E]):
         starts again from its own pending entries: nothing acked is lost, nothing unacked is skipped.
         """
         backoff = 0.1
+        self._stop = stop
         while not stop.is_set():
             try:
                 await self.ensure_group()
@@ -285,6 +287,8 @@ class Worker(Generic[E]):
         dead: list[tuple[str, dict[str, str], int, str]],
     ) -> None:
         start = time.perf_counter() - decoding  # an entry's time: its decoding and its handling
+        if self._stop is not None and self._stop.is_set():
+            return  # stopping: an entry not yet begun stays pending, for this consumer's next start or another's
         try:
             result = await self.handle(event)
         except Undeliverable as exc:

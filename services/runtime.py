@@ -158,11 +158,31 @@ def _notifier_workers(
     return workers
 
 
-async def run_workers(workers: Sequence[Worker[Any]], stop: asyncio.Event) -> None:
-    await asyncio.gather(*(w.run(stop) for w in workers))
+async def run_workers(workers: Sequence[Worker[Any]], stop: asyncio.Event, shutdown_s: float | None = None) -> None:
+    """Run the workers until ``stop``. Then no entry is begun; those in hand get ``shutdown_s``
+    (a notice being sent, say) before they are cancelled, so that a stop is bounded (docker waits
+    10 s before its SIGKILL). An entry cancelled so stays pending and is handed out again."""
+    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+
+    async def bound() -> None:
+        await stop.wait()
+        if shutdown_s is None:
+            return
+        _, late = await asyncio.wait(tasks, timeout=shutdown_s)
+        for task in late:
+            task.cancel()
+
+    watcher = asyncio.create_task(bound())
+    try:
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        watcher.cancel()
     for w in workers:
         if w.on_close is not None:
             await w.on_close()
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result
 
 
 async def submit(

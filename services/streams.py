@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     notice_retry_max_s: float = 600.0  # ... up to this ...
     notice_retry_window_s: float = 24 * 3600.0  # ... and a notice still undelivered after this has failed
     notice_sending_stale_s: float = 60.0  # "sending" older than this was interrupted by a crash
+    notice_record_retry_s: float = 30.0  # how long a sent notice's record write rides out Redis being away
+    shutdown_s: float = 8.0  # after SIGTERM: no new entry is started; what is in hand gets this long
     notice_record_ttl_s: int = 90 * 24 * 3600
 
     @property

@@ -172,3 +172,40 @@ class WebhookReceiver:
         while len(self.received) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         return list(self.received)
+
+
+class OwnRedis:
+    """A redis-server of a test's own (AOF on, every write synced), to stop and start under the services."""
+
+    def __init__(self, folder: Any) -> None:
+        import shutil
+
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.cmd = [
+            shutil.which("redis-server") or "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--appendonly", "yes", "--appendfsync", "always"),
+            *("--save", "", "--dir", str(folder)),
+        ]
+        self.proc: Any = None
+
+    def start(self) -> OwnRedis:
+        import subprocess
+
+        import redis as sync_redis
+
+        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(250):
+            try:
+                sync_redis.Redis(port=self.port).ping()
+                return self
+            except sync_redis.ConnectionError:
+                time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc = None

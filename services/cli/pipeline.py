@@ -133,7 +133,7 @@ def serve_cmd(
             markup=False,
             highlight=False,
         )
-        await run_workers(workers, stop)
+        await run_workers(workers, stop, settings.shutdown_s)
         await text.aclose()
         await raw.aclose()
 

@@ -23,6 +23,7 @@ or an outbox file found in ``sending`` is simply sent again: the portal deduplic
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import random
@@ -32,6 +33,8 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 import structlog
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from contracts.events import Channel, NoticeDelivered, NoticeFailed, NoticeRequested, ReportJudged
 from contracts.notice import SubmissionRef, WebhookBody
@@ -244,9 +247,33 @@ class Notifier:
         self.metrics.attempt(channel, "ok")
         self.metrics.notice(channel, "sent")
         self.metrics.delivered(channel, max(0.0, time.time() - job.occurred_at.timestamp()))
-        # "sent" is recorded in the same transaction as NoticeDelivered is published and the request acked.
-        sent = self.records.move_call(nid, channel, "sending", "sent", time.time(), destination=destination, error=None)
-        return Result(outputs=[self._delivered(job, attempt, destination)], scripts=[sent])
+        # "sent" is recorded now, on its own, riding out a blink of Redis: not with the batch's commit,
+        # whose failure would leave the record "sending" and a sent email to be reviewed by hand. A
+        # redelivered request then finds it sent and only publishes NoticeDelivered again (deduplicated).
+        await self._record_sent(job, destination)
+        return Result(outputs=[self._delivered(job, attempt, destination)])
+
+    async def _record_sent(self, job: NoticeRequested, destination: str) -> None:
+        delay, deadline = 0.05, time.monotonic() + self.s.notice_record_retry_s
+        while True:
+            try:
+                await self.records.move(
+                    job.notice_id, job.channel, "sending", "sent", time.time(), destination=destination, error=None
+                )
+                return
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                if time.monotonic() >= deadline:
+                    self.log.error(
+                        "notice",
+                        outcome="sent_unrecorded",
+                        channel=job.channel,
+                        notice_id=job.notice_id,
+                        submission_id=job.submission_id,
+                        error=f"sent, but Redis did not take the record for {self.s.notice_record_retry_s:g} s: {exc}",
+                    )
+                    raise
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
 
     async def _send(self, job: NoticeRequested, office: Office) -> str:
         if job.channel == "email" and self.email is not None:

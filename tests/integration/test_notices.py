@@ -13,6 +13,7 @@ import os
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from email.header import decode_header
@@ -24,6 +25,7 @@ import pytest
 import trustme
 import yaml
 from aiosmtpd.smtp import AuthResult
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.events import ReportJudged
 from services.notifier.records import Records
@@ -98,7 +100,12 @@ class Notifier(Running):
 
     async def until(self, check: Callable[[], Awaitable[bool]], seconds: float = 10) -> None:
         deadline = time.monotonic() + seconds
-        while not await check():
+        while True:
+            try:
+                if await check():
+                    return
+            except RedisConnectionError:  # this test's own client, while its Redis is away
+                pass
             assert time.monotonic() < deadline, "timed out"
             await asyncio.sleep(0.02)
 
@@ -656,3 +663,80 @@ def test_a_webhook_found_mid_send_is_sent_again_at_once_and_an_email_is_not(
         assert email["state"] == "sending" and sink.mails == []  # waits; needs_review once stale, never resent
 
     run(body)
+
+
+def test_a_redis_blink_as_emails_go_out_leaves_them_sent_not_for_review(prefix: str, tmp_path: Path) -> None:
+    """Redis goes away just as the mail server takes the first email, and comes back a second later:
+    every rejection is emailed once and recorded sent; none is left for review."""
+    from tests.servers import OwnRedis
+
+    redis = OwnRedis(tmp_path / "redis").start()
+    sink = SmtpSink()
+    blinked = threading.Event()
+
+    def blink() -> None:
+        if blinked.is_set():
+            return
+        blinked.set()
+        redis.stop()
+        threading.Timer(1.0, redis.start).start()
+
+    sink.on_accept = blink
+    sink.start()
+    settings = notify_settings(
+        redis.url, prefix, tmp_path, registry(tmp_path, PUXI), sink, notice_sending_stale_s=1.0, smtp_connections=1
+    )
+
+    async def body() -> None:
+        async with Notifier(settings) as n:
+            for k in range(5):
+                await n.publish(judged_event(REJECTED, "puxi", submission_id=f"blink-{k}"))
+            notices = await n.notices(5, seconds=30)
+            await asyncio.sleep(2.0)  # past notice_sending_stale_s: nothing may turn to needs_review
+            states = [(await n.records.get(r["notice_id"], "email")).get("state") for r in notices]
+            assert states == ["sent"] * 5 and {e["type"] for e in notices} == {"NoticeDelivered"}
+            assert n.sample("intake_notices_total", channel="email", outcome="needs_review") == 0
+
+    try:
+        run(body)
+        assert blinked.is_set()
+        mails = sink.wait(5)
+        assert len(mails) == 5 and len({m.message["Message-ID"] for m in mails}) == 5  # each once
+    finally:
+        sink.stop()
+        redis.stop()
+
+
+def test_a_stop_is_bounded_and_what_was_not_sent_goes_out_once_after(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """A slow mail server (1.5 s a message), ten rejections, a stop: the notifier is gone within its
+    shutdown bound; the next one sends what was not sent, each email once, none left for review."""
+    sink = SmtpSink(rcpt_delay_s=1.5).start()
+    settings = notify_settings(
+        redis_url, prefix, tmp_path, registry(tmp_path, PUXI), sink, shutdown_s=2.0, smtp_connections=2
+    )
+
+    async def body() -> None:
+        n = Notifier(settings)
+        await n.__aenter__()
+        for k in range(10):
+            await n.publish(judged_event(REJECTED, "puxi", submission_id=f"stop-{k}"))
+        await asyncio.sleep(2.0)  # some emails under way
+        start = time.monotonic()
+        await n.__aexit__(None, None, None)
+        assert time.monotonic() - start < settings.shutdown_s + 2.0
+        first = len(sink.mails)
+        assert first < 10
+        async with Notifier(settings.model_copy(update={"consumer": "test-2", "min_idle_ms": 100})) as again:
+            notices = await again.notices(10, seconds=60)
+            assert {e["type"] for e in notices} == {"NoticeDelivered"}  # none failed, none for review
+            assert (await again.records.counts()).get("needs_review", 0) == 0
+        assert len(sink.wait(10, seconds=5)) == 10
+        ids = [m.message["Message-ID"] for m in sink.mails]
+        assert len(ids) == len(set(ids)) == 10  # each email once
+
+    try:
+        run(body)
+    finally:
+        sink.stop()

@@ -67,7 +67,7 @@ class Running:
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
-        self.task = asyncio.create_task(run_workers(self.workers, self.stop))
+        self.task = asyncio.create_task(run_workers(self.workers, self.stop, self.settings.shutdown_s))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
