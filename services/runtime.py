@@ -77,6 +77,7 @@ def create_workers(
         return lambda message: on_error(service, message)
 
     checker = validator.Validator(text, settings, registry, now)
+    box = parser.sandbox_of(settings) if "parser" in names else None
     wiring: dict[
         str, tuple[str, str, Any, Callable[[Any], Awaitable[Result]], Callable[[Any], Awaitable[object]] | None]
     ] = {  # service: (stream, group, model, handler, what prepares a batch)
@@ -84,7 +85,7 @@ def create_workers(
             settings.submissions_stream,
             settings.parser_group,
             SubmissionReceived,
-            parser.make_handler(raw, settings, now),
+            parser.make_handler(raw, settings, now, box),
             None,
         ),
         "validator": (
@@ -102,18 +103,19 @@ def create_workers(
             workers += _notifier_workers(settings, text, registry, now, delivery, note(name), trouble(name), metrics)
             continue
         stream, group, model, handle, prepare = wiring[name]
-        workers.append(
-            Worker(
-                text,
-                delivery(stream, group),
-                decoder(model),
-                handle,
-                note(name),
-                trouble(name),
-                service=name,
-                prepare=prepare,
-            )
+        worker = Worker(
+            text,
+            delivery(stream, group),
+            decoder(model),
+            handle,
+            note(name),
+            trouble(name),
+            service=name,
+            prepare=prepare,
         )
+        if name == "parser" and box is not None:
+            worker.on_close = partial(asyncio.to_thread, box.close)
+        workers.append(worker)
     return workers
 
 

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     soffice: str | None = None  # LibreOffice for legacy Word (.doc/.wps); None: found on PATH, "": none
     convert_seconds: float = 30.0  # the time one legacy Word conversion may take
     ocr_seconds: float = 120.0  # the time a scanned upload (read by OCR, seconds a page) may take
+    parse_sandbox: bool = True  # read each upload in a child process under kernel limits (services/parser/sandbox.py)
+    parse_memory_mb: int = 384  # the child's address space while reading an upload ...
+    ocr_memory_mb: int = 2048  # ... and once the upload is found to be a scan (OCR)
     key_prefix: str = "intake"
     metrics_port: int | None = 9464  # /metrics, /healthz, /readyz; 0 or unset env with none: off
     metrics_host: str = "0.0.0.0"

@@ -29,14 +29,16 @@ def parse(
     filename: str | None = None,
     media_type: str | None = None,
     limits: Limits | None = None,
+    deadline: Deadline | None = None,
 ) -> ParsedReport:
-    """Read one upload faithfully into a ``ParsedReport``."""
+    """Read one upload faithfully into a ``ParsedReport`` (within ``deadline``, by default the
+    limits' ``max_seconds`` from now)."""
     limits = limits or Limits()
     if not data or not data.strip():
         raise UnreadableUpload(Reason.EMPTY, "the upload is empty")
     if len(data) > limits.max_bytes:
         raise UnreadableUpload(Reason.TOO_LARGE, f"{len(data)} bytes, over the limit of {limits.max_bytes}")
-    deadline = Deadline(limits.max_seconds)
+    deadline = deadline or Deadline(limits.max_seconds)
     doc = sniff.read(data, filename, media_type, limits, deadline)
     if len(doc) > limits.max_lines:
         raise UnreadableUpload(Reason.TOO_COMPLEX, f"{len(doc)} lines, over {limits.max_lines}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from services.parser.errors import Reason, UnreadableUpload
@@ -36,11 +37,12 @@ class Limits:
 class Deadline:
     """A per-document time budget, checked between pages, tables and other big steps."""
 
-    __slots__ = ("_end", "_seconds")
+    __slots__ = ("_end", "_on_extend", "_seconds")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, on_extend: Callable[[float], None] | None = None) -> None:
         self._seconds = seconds
         self._end = time.monotonic() + seconds
+        self._on_extend = on_extend  # told of each extension (the sandbox widens its limits then)
 
     def extend(self, seconds: float) -> None:
         """The budget made ``seconds`` from the start (when it is more than it was)."""
@@ -48,6 +50,8 @@ class Deadline:
         if seconds > self._seconds:
             self._seconds = seconds
             self._end = start + seconds
+        if self._on_extend is not None:
+            self._on_extend(self._seconds)
 
     def left(self) -> float:
         """Seconds left of the budget."""

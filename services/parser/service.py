@@ -16,22 +16,35 @@ from services.delivery import Output, Result
 from services.parser.core import parse
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.limits import Limits
+from services.parser.sandbox import Sandbox, SandboxLimits
 from services.streams import Settings
 from services.validator.core import unreadable
 
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy Word's container
 
 
-def make_handler(
-    raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime]
-) -> Callable[[SubmissionReceived], Awaitable[Result]]:
-    """``raw`` is a client that does not decode responses (claim-check keys hold bytes)."""
-    limits = Limits(
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
         max_bytes=settings.max_upload_bytes,
         soffice=settings.soffice,
         convert_seconds=settings.convert_seconds,
         ocr_seconds=settings.ocr_seconds,
     )
+
+
+def sandbox_of(settings: Settings) -> Sandbox | None:
+    """The child process uploads are read in (started at the first upload), unless turned off."""
+    if not settings.parse_sandbox:
+        return None
+    return Sandbox(limits_of(settings), SandboxLimits(settings.parse_memory_mb, settings.ocr_memory_mb))
+
+
+def make_handler(
+    raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime], sandbox: Sandbox | None = None
+) -> Callable[[SubmissionReceived], Awaitable[Result]]:
+    """``raw`` is a client that does not decode responses (claim-check keys hold bytes). Uploads
+    are read in ``sandbox`` where one is given, else in this process."""
+    limits = limits_of(settings)
 
     async def handle(sub: SubmissionReceived) -> Result:
         result = Result()
@@ -58,7 +71,9 @@ def make_handler(
                 raise UnreadableUpload(Reason.CORRUPT, "the upload's base64 encoding is invalid")
             if hashlib.sha256(data).hexdigest() != sub.sha256:
                 raise UnreadableUpload(Reason.CORRUPT, "the upload's sha256 does not match the submission")
-            if data.startswith((_OLE2, b"\x89PNG", b"\xff\xd8\xff")) or b"%PDF-" in data[:1024]:
+            if sandbox is not None:  # the event loop goes on serving metrics and Redis meanwhile
+                report = await asyncio.to_thread(sandbox.parse, data, sub.file_name, sub.media_type)
+            elif data.startswith((_OLE2, b"\x89PNG", b"\xff\xd8\xff")) or b"%PDF-" in data[:1024]:
                 # seconds of work (a PDF's pages, OCR of a scan, LibreOffice converting legacy Word): off the event
                 # loop, which goes on serving metrics and its Redis connection meanwhile
                 report = await asyncio.to_thread(parse, data, sub.file_name, sub.media_type, limits)

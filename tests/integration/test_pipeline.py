@@ -492,3 +492,27 @@ def test_a_dead_letter_keeps_a_bounded_excerpt_of_a_huge_entry(redis_url: str, p
         await raw.aclose()
 
     run(body)
+
+
+def test_an_upload_past_the_readers_memory_is_answered_unreadable_and_the_next_is_judged(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """The parser reads each upload in a child held to ``INTAKE_PARSE_MEMORY_MB``: an upload that
+    needs more (here a 16 MB report against a 100 MB limit) costs the child, not the parser."""
+
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path, parse_memory_mb=100)
+        seed = SEEDS[0].read_text(encoding="utf-8")
+        line = "我办严格落实政府信息公开各项制度，" * 20 + "\n"
+        big = seed.replace("（二）主动公开情况", line * (15_000_000 // len(line.encode())) + "（二）主动公开情况")
+        async with Running(settings, ["parser", "validator"]) as p:
+            await submit(p.text, p.raw, settings, big.encode(), "big.txt", "xigong", submission_id="big")
+            await submit(p.text, p.raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="good")
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 2, seconds=60)
+        by_id = {v["submission_id"]: v["verdict"] for v in verdicts}
+        [finding] = by_id["big"]["findings"]
+        assert by_id["big"]["status"] == "rejected" and finding["rule"] == "DOC-UNREADABLE"
+        assert "too_complex" in json.dumps(finding, ensure_ascii=False)
+        assert by_id["good"]["status"] == "accepted"
+
+    run(body)

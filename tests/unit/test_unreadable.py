@@ -66,6 +66,18 @@ def _zip_bomb() -> bytes:
     return _zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<" + b" " * (30 * 1024 * 1024) + b"/>"})
 
 
+def _gigapixel_png() -> bytes:
+    """A PNG of a few dozen bytes whose header declares a 60,000 × 60,000 page (3.6 G pixels)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", 60_000, 60_000, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+
+
 NOISE = random.Random(7).randbytes(50_000)
 CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] = {
     "empty": (lambda: b"", None, Reason.EMPTY, None),
@@ -89,6 +101,7 @@ CASES: dict[str, tuple[Callable[[], bytes], str | None, Reason, Limits | None]] 
     "too many pdf pages": (lambda: _pdf_pages(3), "r.pdf", Reason.TOO_COMPLEX, Limits(max_pdf_pages=2)),
     "over the size limit": (lambda: SEEDS[0].read_bytes(), "r.txt", Reason.TOO_LARGE, Limits(max_bytes=1000)),
     "zip bomb": (_zip_bomb, "r.docx", Reason.TOO_COMPLEX, None),
+    "gigapixel image": (_gigapixel_png, "scan.png", Reason.TOO_COMPLEX, None),
     "too many zip entries": (
         lambda: _zip({f"f{i}": b"x" for i in range(30)}),
         "r.docx",

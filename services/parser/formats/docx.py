@@ -93,7 +93,7 @@ def read(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     archive = check_zip(data, limits)
     try:
         root = etree.fromstring(read_entry(archive, _main_part(archive, limits), limits), _SAFE)
-    except UnreadableUpload:
+    except (UnreadableUpload, MemoryError):  # (out of memory: the sandbox's answer, not a damaged file)
         raise
     except Exception as exc:  # damaged zip members or XML
         raise UnreadableUpload(Reason.CORRUPT, f"the .docx file cannot be read: {exc}") from exc

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,7 @@ def _run(cmd: list[str], env: dict[str, str], seconds: float) -> None:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            preexec_fn=_own_limits,
         )
     except OSError as exc:
         raise UnreadableUpload(Reason.CONVERTER_MISSING, f"legacy Word: the converter cannot start ({exc})") from exc
@@ -118,6 +120,13 @@ def _run(cmd: list[str], env: dict[str, str], seconds: float) -> None:
     if proc.returncode != 0:
         tail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit status {proc.returncode}"]
         raise UnreadableUpload(Reason.CONVERTER_FAILED, f"legacy Word: the converter failed ({tail[0][:200]})")
+
+
+def _own_limits() -> None:
+    """In the converter, before it starts: the reader's address-space limit (services/parser/
+    sandbox.py) is not LibreOffice's (~600 MB mapped), which is held by its time limit instead."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:

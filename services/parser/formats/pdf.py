@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pypdfium2 as pdfium
@@ -55,11 +56,13 @@ def _read(pdf: pdfium.PdfDocument, limits: Limits, deadline: Deadline) -> Docume
             if content.chars:
                 pages.append(_text_page(content))
                 continue
-            if not pages_of.has_images(page) or not ocr.available():  # a blank page; no OCR to read it
+            if not pages_of.has_images(page):  # a blank page
                 pages.append([])
                 continue
-            if not scanned:
-                deadline.extend(limits.ocr_seconds)
+            deadline.extend(limits.ocr_seconds)  # a scan: its budget (and the sandbox's memory) before OCR loads
+            if not ocr.available():  # no OCR to read it
+                pages.append([])
+                continue
             scanned += 1
             image = page.render(scale=ocr.DPI / 72, grayscale=True).to_numpy()
             pages.append(_scan_page(ocr.read_page(image), 72 / ocr.DPI))
@@ -75,7 +78,22 @@ def _read(pdf: pdfium.PdfDocument, limits: Limits, deadline: Deadline) -> Docume
 
 
 def read_image(data: bytes, limits: Limits, deadline: Deadline) -> Document:
-    """A PNG or JPEG upload: a scanned page, read by OCR."""
+    """A PNG or JPEG upload: a scanned page, read by OCR. Its size is read from its header before
+    anything is decoded (a small file can declare a gigapixel page)."""
+    try:
+        from PIL import Image  # (the ocr extra brings it)
+    except ImportError:
+        raise UnreadableUpload(Reason.OCR_MISSING, "an image (a scan) and OCR is not installed") from None
+    try:
+        with Image.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except Image.DecompressionBombError as exc:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"the image is too large to read ({exc})") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise UnreadableUpload(Reason.CORRUPT, "the image cannot be decoded") from exc
+    if width * height > limits.max_image_pixels:
+        raise UnreadableUpload(Reason.TOO_COMPLEX, f"an image of {width}×{height} pixels")
+    deadline.extend(limits.ocr_seconds)
     if not ocr.available():
         raise UnreadableUpload(Reason.OCR_MISSING, "an image (a scan) and OCR is not installed")
     import cv2
@@ -84,9 +102,6 @@ def read_image(data: bytes, limits: Limits, deadline: Deadline) -> Document:
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise UnreadableUpload(Reason.CORRUPT, "the image cannot be decoded")
-    if image.shape[0] * image.shape[1] > limits.max_image_pixels:
-        raise UnreadableUpload(Reason.TOO_COMPLEX, f"an image of {image.shape[1]}×{image.shape[0]} pixels")
-    deadline.extend(limits.ocr_seconds)
     doc = Document("image")
     _assemble(doc, [_scan_page(ocr.read_page(image), 1.0)])
     doc.scanned = 1
