@@ -12,13 +12,23 @@ import datetime as dt
 import hashlib
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from contracts.notice import Notice
 from contracts.report import ParsedReport
 from contracts.verdict import Verdict
 
 Producer = Literal["portal", "parser", "validator", "notifier", "cli"]
+
+# What comes over the wire is bounded before anything is done with it: ids are what portals use
+# (UUIDs, database keys, office codes) and end up in Redis keys, file names and notice headers,
+# so a publisher cannot make a megabyte key, a path (no "/") or a header line of one.
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$")]
+EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")]
+# a file name as the office's software named it (Chinese, spaces, even a browser's whole path):
+# shown and its extension read, never used as a path; no control characters
+FileName = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]{1,255}$")]
+MediaType = Annotated[str, StringConstraints(pattern=r"^[!-~][ -~]{0,254}$")]  # a Content-Type, parameters too
 
 
 def event_id(kind: str, submission_id: str, content: str | bytes) -> str:
@@ -31,9 +41,9 @@ class Envelope(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     schema_version: Literal[1] = 1
-    event_id: str
-    submission_id: str
-    office_id: str
+    event_id: EventId
+    submission_id: Id
+    office_id: Id
     occurred_at: dt.datetime
     producer: Producer
 
@@ -41,8 +51,8 @@ class Envelope(BaseModel):
 class _Submitted(Envelope):
     """What every event about a submission repeats from it."""
 
-    declared_year: int | None = None
-    file_name: str
+    declared_year: Annotated[int, Field(ge=1000, le=9999)] | None = None
+    file_name: FileName
     submitted_at: dt.datetime
 
 
@@ -50,11 +60,11 @@ class SubmissionReceived(_Submitted):
     """An upload, as the portal publishes it: the bytes inline (base64) or a Redis key holding them."""
 
     type: Literal["SubmissionReceived"] = "SubmissionReceived"
-    media_type: str | None = None
-    sha256: str
-    size: int
+    media_type: MediaType | None = None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
+    size: Annotated[int, Field(ge=0)]
     content_b64: str | None = None
-    content_key: str | None = None  # claim check: a Redis key holding the bytes
+    content_key: Annotated[str, StringConstraints(pattern=r"^[!-~]{1,256}$")] | None = None  # claim check: a Redis key
 
     @model_validator(mode="after")
     def _one_source(self) -> SubmissionReceived:

@@ -156,10 +156,17 @@ class Notifier:
     async def handle_verdict(self, ev: ReportJudged) -> Result:
         await self._ready()
         status = ev.verdict.status
-        if not (status == "rejected" or (status == "accepted" and self.s.notice_receipts)):
-            return Result()
+        due = status == "rejected" or (status == "accepted" and self.s.notice_receipts)
         nid = notice_id(ev.submission_id, ev.event_id)
         office = self.registry().get(ev.office_id)
+        if office is None and not due:  # nothing to tell it, but an operator should know of the office
+            self.log.warning("verdict", outcome="unknown_office", submission_id=ev.submission_id, status=status)
+            return Result(
+                dead=f"office id {ev.office_id!r} is not in the office registry: judged {status}, figures not kept",
+                dead_key=failure_ids(nid, "none")[0],
+            )
+        if not due:
+            return Result()
         channels = self.channels_for(office) if office else []
         if office is None or not channels:
             reason = (

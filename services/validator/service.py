@@ -94,6 +94,8 @@ class Validator:
             report_year=ev.report.year,
         )
         result = Result(outputs=[Output(self.settings.verdicts_stream, judged, judged.event_id)])
-        if verdict.status == "accepted" and year is not None:
+        # an office the registry does not know keeps no figures (its id is the portal's word only); the
+        # notifier sends its verdict to the dead letters for an operator
+        if verdict.status == "accepted" and year is not None and office is not None:
             result.sets[figures_key(self.settings, ev.office_id, year)] = figures_of(ev.report, year).model_dump_json()
         return result

@@ -309,16 +309,54 @@ def test_a_large_upload_travels_by_claim_check(redis_url: str, prefix: str, tmp_
     run(body)
 
 
-def test_an_office_missing_from_the_registry_goes_to_dead_letters(redis_url: str, prefix: str, tmp_path: Path) -> None:
+def test_an_office_missing_from_the_registry_goes_to_dead_letters_and_keeps_no_figures(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
     async def body() -> None:
         settings = make_settings(redis_url, prefix, tmp_path)
         async with Running(settings) as p:
-            await submit(p.text, p.raw, settings, SEEDS[4].read_bytes(), "r.txt", "nobody", submission_id="x")
-            [dead] = await wait_for(settings.dead_stream, p.text, 1)
-            verdicts = await wait_for(settings.verdicts_stream, p.text, 1)
-        assert "not in the office registry" in dead["error"] and dead["stream"] == settings.verdicts_stream
-        assert verdicts[0]["verdict"]["status"] == "rejected"
+            await submit(p.text, p.raw, settings, SEEDS[4].read_bytes(), "r.txt", "nobody", submission_id="rej")
+            await submit(p.text, p.raw, settings, SEEDS[0].read_bytes(), "r.txt", "nobody", submission_id="acc")
+            dead = await wait_for(settings.dead_stream, p.text, 2)
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 2)
+            figures = await p.text.keys(f"{prefix}:figures:*")
+        status = {v["submission_id"]: v["verdict"]["status"] for v in verdicts}
+        assert status == {"rej": "rejected", "acc": "accepted"}
+        assert len(dead) == 2 and all("not in the office registry" in d["error"] for d in dead)
+        assert all(d["stream"] == settings.verdicts_stream for d in dead)
+        assert figures == []  # an accepted report of an office nobody registered keeps no figures
         assert not (tmp_path / "outbox" / "nobody").exists()
+
+    run(body)
+
+
+def test_ids_past_the_wire_bounds_go_to_dead_letters_and_nothing_is_stored_under_them(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """A megabyte office id, a submission id that is a path, a file name with a line break: the
+    entry is dead-lettered as it arrives (bounded), nothing is judged or stored, good traffic flows."""
+    from tests.portal import portal_event
+
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        data = SEEDS[0].read_bytes()
+        bad = [
+            portal_event("big-office", data, "x" * 1_000_000),
+            portal_event("../../etc/passwd", data, "xigong"),
+            portal_event("crlf", data, "xigong", file_name="report.docx\r\nBcc: someone@example.com"),
+        ]
+        for fields in bad:
+            await text.xadd(settings.submissions_stream, fields)
+        await submit(text, raw, settings, data, "r.txt", "xigong", submission_id="good")
+        async with Running(settings) as p:
+            dead = await wait_for(settings.dead_stream, p.text, 3)
+            verdicts = await wait_for(settings.verdicts_stream, p.text, 1)
+            keys = await p.text.keys(f"{prefix}:*")
+        assert [v["submission_id"] for v in verdicts] == ["good"]
+        assert len(dead) == 3 and all(d["error"].startswith("cannot decode") for d in dead)
+        assert all(len(json.dumps(d)) < 100_000 for d in dead)  # the megabyte id kept as a bounded excerpt
+        assert max(len(k) for k in keys) < 200
 
     run(body)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
@@ -123,3 +124,47 @@ def test_quick_looks_at_raw_text_know_every_character_nfkc_folds_into_what_they_
 @given(st.lists(st.one_of(st.sampled_from("“”\"'‘’「」『』《》釆采年 a"), st.characters()), max_size=30).map("".join))
 def test_unquote_is_the_match_table_translation(text: str) -> None:
     assert unquote(text) == text.translate(MATCH_TABLE)
+
+
+WIRE = {
+    "event_id": "submitted:s1:0123456789abcdef",
+    "submission_id": "0f8e2a9c-5b1d-4c3e-9f00-1a2b3c4d5e6f",
+    "office_id": "xigong",
+    "occurred_at": "2021-01-20T08:00:00Z",
+    "producer": "portal",
+    "file_name": r"C:\Users\办公室\Desktop\2024年 政府信息公开工作年度报告.docx",
+    "media_type": "text/plain; charset=utf-8",
+    "sha256": "ab" * 32,
+    "size": 10,
+    "content_b64": "",
+    "submitted_at": "2021-01-20T08:00:00Z",
+}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("office_id", "x" * 1_000_000),
+        ("office_id", "西工区"),
+        ("submission_id", "../../etc/passwd"),
+        ("submission_id", ""),
+        ("event_id", "a b"),
+        ("file_name", "report.docx\r\nBcc: someone@example.com"),
+        ("file_name", "x" * 256),
+        ("media_type", "text/plain\r\nX: y"),
+        ("sha256", "not hex"),
+        ("size", -1),
+        ("declared_year", 20200),
+        ("content_key", "k" * 300),
+    ],
+)
+def test_what_comes_over_the_wire_is_bounded_in_length_and_alphabet(field: str, value: object) -> None:
+    from pydantic import ValidationError
+
+    from contracts.events import SubmissionReceived
+
+    SubmissionReceived.model_validate(WIRE)  # what a portal sends, with a browser's whole path as the name
+    SubmissionReceived.model_validate({**WIRE, "content_b64": None, "content_key": "intake:upload:s1"})
+    other = {"content_b64": None} if field == "content_key" else {}
+    with pytest.raises(ValidationError, match=field):
+        SubmissionReceived.model_validate({**WIRE, **other, field: value})
