@@ -87,6 +87,7 @@ class DeliverySettings:
     linger_ms: int = 5  # after a short read, wait this long for more before handling the batch
     min_idle_ms: int = 15_000
     reclaim_every_s: float = 2.0
+    forget_idle_ms: int = 3_600_000  # a consumer with nothing pending, idle this long, is removed from the group
     tick_every_s: float = 0.2  # retries are due on a scale of seconds: no need to look on every read
     max_deliveries: int = 5
     dedupe_ttl_s: int = 7 * 24 * 3600
@@ -226,7 +227,16 @@ class Worker(Generic[E]):
                 claimed_total += len(claimed)
                 await self.process([(eid, fields, counts.get(eid, 1)) for eid, fields in claimed])
             if cursor in ("0-0", b"0-0"):
+                await self._forget_gone_consumers()
                 return claimed_total
+
+    async def _forget_gone_consumers(self) -> None:
+        """Remove consumers that hold nothing and have been idle for long (pods of past deploys,
+        killed processes whose entries were reclaimed), so the group's list stays what runs."""
+        for consumer in await self.r.xinfo_consumers(self.s.stream, self.s.group):
+            name = consumer["name"]
+            if name != self.s.consumer and consumer["pending"] == 0 and consumer["idle"] >= self.s.forget_idle_ms:
+                await self.r.xgroup_delconsumer(self.s.stream, self.s.group, name)
 
     async def _deliveries(self, ids: Sequence[str]) -> dict[str, int]:
         rows: Any = await self.r.xpending_range(

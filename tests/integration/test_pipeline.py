@@ -150,6 +150,7 @@ def submissions_worker(
     settings: Settings,
     handle: Callable[[SubmissionReceived], Awaitable[Result]],
     max_deliveries: int = 5,
+    forget_idle_ms: int = 3_600_000,
     **kw: Any,
 ) -> Worker[SubmissionReceived]:
     """A bare worker on the submissions stream (group ``g``), reclaiming fast."""
@@ -161,6 +162,7 @@ def submissions_worker(
         min_idle_ms=50,
         reclaim_every_s=0.05,
         max_deliveries=max_deliveries,
+        forget_idle_ms=forget_idle_ms,
     )
     return Worker(client, delivery, decoder(SubmissionReceived), handle, **kw)
 
@@ -552,5 +554,39 @@ def test_an_upload_past_the_readers_memory_is_answered_unreadable_and_the_next_i
         assert by_id["big"]["status"] == "rejected" and finding["rule"] == "DOC-UNREADABLE"
         assert "too_complex" in json.dumps(finding, ensure_ascii=False)
         assert by_id["good"]["status"] == "accepted"
+
+    run(body)
+
+
+def test_consumers_gone_for_long_are_removed_from_the_group_once_their_entries_are_taken(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        handled: list[str] = []
+
+        async def handle(sub: SubmissionReceived) -> Result:
+            handled.append(sub.submission_id)
+            return Result()
+
+        await text.xgroup_create(settings.submissions_stream, "g", id="0", mkstream=True)
+        await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="held")
+        await text.xreadgroup("g", "dead-pod", {settings.submissions_stream: ">"}, count=1)  # then it died
+        await text.xreadgroup("g", "idle-pod", {settings.submissions_stream: ">"}, count=1)  # read nothing
+        await asyncio.sleep(0.4)
+        worker = submissions_worker(text, settings, handle, forget_idle_ms=300)
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        for _ in range(100):
+            names = {c["name"] for c in await text.xinfo_consumers(settings.submissions_stream, "g")}
+            if names == {"c1"}:
+                break
+            await asyncio.sleep(0.05)
+        stop.set()
+        await task
+        assert names == {"c1"} and handled == ["held"]  # the dead pod's entry taken over first, then it went
+        await text.aclose()
+        await raw.aclose()
 
     run(body)
