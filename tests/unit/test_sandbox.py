@@ -142,3 +142,21 @@ def test_a_scan_widens_the_limits_for_its_own_reading_only(make: type[Sandbox]) 
     assert report.scanned_pages == 1
     _read_right_after(box)
     assert box.started == 2  # the child that ran OCR (1.5 GB mapped) was replaced
+
+
+def test_a_pdf_whose_font_widths_claim_a_billion_glyphs_reads_in_bounded_time_and_memory(
+    make: type[Sandbox],
+) -> None:
+    """The issue's PDF bomb: one range of a CID font's /W array widened to a billion glyphs (the
+    same length, so the file's offsets still hold). It cost pdfminer gigabytes; PDFium reads the
+    report as it is."""
+    data = REAL_PDF.read_bytes()
+    old = b"16 [333 250] 19 27 500"
+    assert data.count(old) == 1
+    bomb = data.replace(old, b"19 1000000000 500".ljust(len(old)))
+    box = make(Limits())
+    start = time.monotonic()
+    report = box.parse(bomb, "report.pdf")
+    assert time.monotonic() - start < 5
+    assert report.tables == parse(data, "report.pdf").tables
+    assert box.pid is not None and _peak_kb(box.pid) < 400 * 1024
