@@ -36,6 +36,15 @@ def ways(parts: Sequence[str], n: int, limit: int = MAX_WAYS) -> list[tuple[str,
     if not text.isdigit() or len(text) < n:
         return []
     bounds = [*itertools.accumulate(len(p) for p in parts)]  # no number runs across one of these
+    # the fewest numbers the digits from each place on can be cut into (each part at least one, a
+    # 0 that starts a number is that number): a cut that leaves more than the numbers still to be
+    # made is not followed, so that every cut tried leads to a way (else the search is exponential:
+    # 9…9 0 0 … 0, its nines cut every way before the zeros are found to need more numbers)
+    fewest = [0] * (len(text) + 1)
+    for i in range(len(text) - 1, -1, -1):
+        fewest[i] = 1 + fewest[i + 1 if text[i] == "0" else next(b for b in bounds if b > i)]
+    if fewest[0] > n:
+        return []
     out: list[tuple[str, ...]] = []
 
     def cut(start: int, left: int, pieces: tuple[str, ...]) -> bool:
@@ -51,6 +60,8 @@ def ways(parts: Sequence[str], n: int, limit: int = MAX_WAYS) -> list[tuple[str,
             piece = text[start:end]
             if len(piece) > 1 and piece[0] == "0":
                 break
+            if fewest[end] > left - 1:
+                continue
             if not cut(end, left - 1, (*pieces, piece)):
                 return False
         return True

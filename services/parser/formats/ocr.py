@@ -21,6 +21,7 @@ covers the slot), here with each cell's recognition confidence beside it.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
 import re
 from dataclasses import dataclass
@@ -71,6 +72,15 @@ def engine() -> Any | None:
 
 def available() -> bool:
     return engine() is not None
+
+
+def installed() -> bool:
+    """Whether OCR is there, told without loading it when it has not been loaded yet (its runtime
+    and models take ~110 MB and a few tenths of a second): a PDF with no text and nothing to read
+    by OCR needs only the word whether it could have been read."""
+    if engine.cache_info().currsize:
+        return available()
+    return importlib.util.find_spec("rapidocr_onnxruntime") is not None
 
 
 def read_page(gray: Any) -> ScanPage:

@@ -69,7 +69,7 @@ def _read(pdf: pdfium.PdfDocument, limits: Limits, deadline: Deadline) -> Docume
         finally:
             page.close()
     if not any(pages):
-        if not ocr.available():
+        if not ocr.installed():  # (not loaded for pages with neither text nor images)
             raise UnreadableUpload(Reason.OCR_MISSING, "the PDF has no text layer (a scan) and OCR is not installed")
         raise UnreadableUpload(Reason.NOT_A_REPORT, "the PDF has no text layer, and OCR found no text in it")
     _assemble(doc, pages)

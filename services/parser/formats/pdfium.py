@@ -14,16 +14,32 @@ left to right, a gap wider than 3 points is a space.
 from __future__ import annotations
 
 import ctypes
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfplumber.table import TableFinder
+from pdfplumber.table import Table as FoundTable
+from pdfplumber.table import TableFinder, TableSettings, cells_to_tables, edges_to_intersections, intersections_to_cells
+
+from services.parser.errors import Reason, UnreadableUpload
 
 TOLERANCE = 3.0  # points: a line's characters, a space between them, edges snapped and joined
 MIN_EDGE = 3.0  # points: a shorter stroke is no table rule
+# A page's ruling lines (once snapped and joined) and the points where they cross: a report's
+# table page has some dozens of lines and a few hundred crossings (259 at most in the corpora).
+# Crossings are looked for between every pair of lines, and cells found from the crossings in
+# time growing with their square (5,000: 0.5 s; 10,000: 1.7 s; 40,000: 26 s): a page past either
+# bound (a mesh of rules drawn to stall the reader) is too complex, refused before that work.
+MAX_RULES = 2_000
+MAX_CROSSINGS = 5_000
+# A page's strokes long and straight enough to be rules, before they are merged: 564 at most in
+# the corpora (WPS draws each cell's borders on their own). Each is kept as pdfplumber's edge (a
+# dict, ~0.7 KB): a page of 200,000 rules on one another took 300 MB; past this it is refused.
+MAX_EDGES = 20_000
 
 Char = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom (top-down page coordinates)
 Box = tuple[float, float, float, float]  # x0, top, x1, bottom
@@ -61,6 +77,46 @@ class _Edges:
         self.edges = edges
 
 
+class _Finder(TableFinder):
+    """pdfplumber's table finder on a page's edges, its steps taken one at a time (its own
+    constructor takes them all at once) so that each is bounded before the next."""
+
+    def __init__(self, edges: list[dict[str, Any]]) -> None:
+        self.page = _Edges(edges)  # type: ignore[assignment]
+        self.settings = TableSettings.resolve(None)
+
+    def found(self) -> list[FoundTable]:
+        rules = self.get_edges()
+        if len(rules) > MAX_RULES:
+            raise UnreadableUpload(Reason.TOO_COMPLEX, f"a PDF page of {len(rules)} ruling lines, over {MAX_RULES}")
+        s = self.settings
+        if _cross(rules, s.intersection_x_tolerance, s.intersection_y_tolerance, MAX_CROSSINGS) > MAX_CROSSINGS:
+            raise UnreadableUpload(
+                Reason.TOO_COMPLEX, f"a PDF page whose ruling lines cross over {MAX_CROSSINGS} times"
+            )
+        crossings = edges_to_intersections(rules, s.intersection_x_tolerance, s.intersection_y_tolerance)
+        return [FoundTable(self.page, group) for group in cells_to_tables(intersections_to_cells(crossings))]
+
+
+def _cross(rules: list[dict[str, Any]], x_tolerance: float, y_tolerance: float, limit: int) -> int:
+    """The points where the rules cross, as pdfplumber's ``edges_to_intersections`` finds them,
+    counted up to ``limit`` + 1 without making them (a mesh of rules makes millions)."""
+    horizontal = sorted((r for r in rules if r["orientation"] == "h"), key=itemgetter("top"))
+    tops = [h["top"] for h in horizontal]
+    points: set[tuple[float, float]] = set()
+    for v in rules:
+        if v["orientation"] != "v":
+            continue
+        x = v["x0"]
+        lo, hi = bisect_left(tops, v["top"] - y_tolerance), bisect_right(tops, v["bottom"] + y_tolerance)
+        for h in horizontal[lo:hi]:
+            if h["x0"] - x_tolerance <= x <= h["x1"] + x_tolerance:
+                points.add((x, h["top"]))
+                if len(points) > limit:
+                    return len(points)
+    return len(points)
+
+
 def pages(pdf: pdfium.PdfDocument) -> Iterator[Page]:
     for page in pdf:
         try:
@@ -76,10 +132,16 @@ def read_page(page: pdfium.PdfPage) -> Page:
         chars = _chars(textpage, height)
     finally:
         textpage.close()
-    edges = [e for e in (_edge(*seg) for seg in _segments(page, height)) if e is not None]
+    edges = []
+    for seg in _segments(page, height):
+        edge = _edge(*seg)
+        if edge is not None:
+            edges.append(edge)
+            if len(edges) > MAX_EDGES:
+                raise UnreadableUpload(Reason.TOO_COMPLEX, f"a PDF page of more than {MAX_EDGES} ruling strokes")
     tables = []
     if edges:
-        for found in TableFinder(_Edges(edges)).tables:  # type: ignore[arg-type]
+        for found in _Finder(edges).found():
             rows = [(row.bbox, list(row.cells)) for row in found.rows]
             tables.append(Table(found.bbox, rows))
     return Page(chars, tables)
@@ -129,7 +191,7 @@ def _line(group: list[Char]) -> Line:
             if parts and parts[-1] != " ":
                 parts.append(" ")
         else:
-            if last is not None and x0 > last + TOLERANCE and parts[-1] != " ":
+            if last is not None and x0 > last + TOLERANCE and parts and parts[-1] != " ":  # (not after leading spaces)
                 parts.append(" ")
             parts.append(text)
         last = x1 if last is None else max(last, x1)
