@@ -304,13 +304,15 @@ def _one_line_each(ink: Any, cell: Cell, bounds: list[int]) -> bool:
 
 
 def _ink_across(ink: Any, cell: Cell, axis: int, at: int) -> bool:
-    """Whether ink in the cell runs across the line ``at`` (a column's x, or a row's y)."""
+    """Whether ink in the cell runs across the line ``at`` (a column's x, or a row's y). Across a
+    row's line: a stroke right through the band either side of it, not the specks of a noisy scan
+    that fall in it (a figure centred across columns may meet a column's line with no stroke
+    through it, so there any ink counts)."""
     x0, y0, x1, y1 = cell
     if axis == 0:
-        band = ink[y0 + 3 : y1 - 3, max(at - 3, x0) : min(at + 4, x1)]
-    else:
-        band = ink[max(at - 3, y0) : min(at + 4, y1), x0 + 3 : x1 - 3]
-    return bool(band.any())
+        return bool(ink[y0 + 3 : y1 - 3, max(at - 3, x0) : min(at + 4, x1)].any())
+    band = ink[max(at - 3, y0) : min(at + 4, y1), x0 + 3 : x1 - 3]
+    return bool(band.size and band.all(axis=0).any())
 
 
 def _read_cells(cells: list[Cell], gray: Any, ink: Any) -> list[tuple[str, float]]:
