@@ -2,7 +2,7 @@
 
 Metric names follow ``intake_<noun>_total`` / ``intake_<noun>_duration_seconds``; labels are of
 low cardinality (service, stream, group, outcome, status, rule), never a submission id. The
-delivery counters are read from the live workers at scrape time, and the stream gauges (lag,
+delivery counters are read from the live consumers at scrape time, and the stream gauges (lag,
 pending, age of the oldest pending entry) from XINFO/XPENDING, so a scrape always tells the
 truth about Redis rather than what a service last remembered.
 """
@@ -24,7 +24,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessColl
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from services.delivery import Worker
+from services.delivery import Consumer
 
 try:
     VERSION = version("intake")
@@ -156,20 +156,22 @@ class Metrics:
 
 
 class StreamCollector(Collector):
-    """Delivery counters from the workers, and lag / pending / oldest-pending age from Redis."""
+    """Delivery counters from the consumers, and lag / pending / oldest-pending age from Redis."""
 
     def __init__(
         self,
         redis_url: str,
-        workers: Sequence[Worker[Any]],
+        consumers: Sequence[Consumer[Any]],
         notice_states_key: str | None = None,
         extra_streams: Sequence[str] = (),
     ) -> None:
         self.client = redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=2)
-        self.workers = [(w.service, w) for w in workers]
+        self.workers = [(c.service, c) for c in consumers]
         self.notice_states_key = notice_states_key  # the notifier's records by state, when it runs here
-        # every stream the workers read, and the ones operators watch besides (verdicts, notices, dead)
-        self.streams = sorted({w.s.stream for w in workers} | {w.s.dead_stream for w in workers} | set(extra_streams))
+        # every stream the consumers read, and the ones operators watch besides (verdicts, notices, dead)
+        self.streams = sorted(
+            {c.s.stream for c in consumers} | {c.s.dead_stream for c in consumers} | set(extra_streams)
+        )
         self.ready = False
 
     def collect(self) -> Iterator[Any]:
@@ -182,7 +184,7 @@ class StreamCollector(Collector):
                 ("dead_lettered", "Entries moved to the dead-letter stream"),
             )
         }
-        totals: dict[str, dict[str, int]] = {}  # a service may run several workers (the notifier does)
+        totals: dict[str, dict[str, int]] = {}  # a service may run several consumers (the notifier does)
         for service, w in self.workers:
             t = totals.setdefault(service, dict.fromkeys(families, 0))
             t["published"] += w.counts.published

@@ -1,4 +1,11 @@
-"""Running the services: workers over the shared delivery loop, and publishing submissions."""
+"""Running the services: FastStream applications of the services' consumers, and publishing submissions.
+
+Each service is a ``RedisRouter`` (its consumers' subscribers, and the publishers its handlers
+publish through, for the AsyncAPI document); ``application`` puts the named services' routers on
+one ``RedisBroker`` in one ``FastStream`` application (style §8): ``intake serve parser`` runs
+one, ``intake serve all`` all three, and ``faststream run services.app:parser --factory`` the same
+(services/app.py).
+"""
 
 from __future__ import annotations
 
@@ -6,23 +13,39 @@ import asyncio
 import base64
 import datetime as dt
 import hashlib
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
 import redis.asyncio as aioredis
+from faststream import FastStream
+from faststream.redis import RedisBroker, RedisRouter
 
-from contracts.events import NoticeRequested, ReportJudged, ReportParsed, SubmissionReceived, event_id
+from contracts.events import (
+    DeadLetter,
+    NoticeDelivered,
+    NoticeFailed,
+    NoticeRequested,
+    ReportJudged,
+    ReportParsed,
+    SubmissionReceived,
+    event_id,
+)
 from services import registry as registry_mod
-from services.delivery import DeliverySettings, Result, Worker, decoder
+from services.delivery import REDIS_DOWN, Consumer, DeliverySettings, Result
 from services.notifier import service as notifier
 from services.parser import service as parser
 from services.streams import Settings
 from services.validator import service as validator
 
 SERVICES = ("parser", "validator", "notifier")
+# FastStream's own lines that matter (a read that failed, a handler that raised: WARNING and up, on
+# standard error); its access and task lines are below that: the services write their own per entry
+LOGGER = logging.getLogger("intake.faststream")
+LOGGER.setLevel(logging.WARNING)
 
 
 def utcnow() -> dt.datetime:
@@ -38,7 +61,7 @@ def clients(settings: Settings) -> tuple[aioredis.Redis, aioredis.Redis]:
     return text, raw
 
 
-def create_workers(
+def create_consumers(
     settings: Settings,
     text: aioredis.Redis,
     raw: aioredis.Redis,
@@ -48,10 +71,10 @@ def create_workers(
     on_error: Callable[[str, str], None] | None = None,
     live: registry_mod.Live | None = None,
     metrics: notifier.NoticeMetrics | None = None,
-) -> list[Worker[Any]]:
-    """The workers of the named services, each knowing its service (``worker.service``)."""
+) -> list[Consumer[Any]]:
+    """The consumers of the named services, each knowing its service (``consumer.service``)."""
     registry = registry_mod.Live(settings.offices_file) if live is None else live
-    workers: list[Worker[Any]] = []
+    consumers: list[Consumer[Any]] = []
 
     def delivery(stream: str, group: str) -> DeliverySettings:
         return DeliverySettings(
@@ -60,7 +83,6 @@ def create_workers(
             consumer=settings.consumer,
             dead_stream=settings.dead_stream,
             batch=settings.batch,
-            linger_ms=settings.linger_ms,
             min_idle_ms=settings.min_idle_ms,
             max_deliveries=settings.max_deliveries,
             seen_prefix=settings.seen_prefix,
@@ -100,13 +122,15 @@ def create_workers(
         if name not in SERVICES:
             raise ValueError(f"unknown service {name!r}; choose from {', '.join(SERVICES)}")
         if name == "notifier":
-            workers += _notifier_workers(settings, text, registry, now, delivery, note(name), trouble(name), metrics)
+            consumers += _notifier_consumers(
+                settings, text, registry, now, delivery, note(name), trouble(name), metrics
+            )
             continue
         stream, group, model, handle, prepare = wiring[name]
-        worker = Worker(
+        consumer = Consumer(
             text,
             delivery(stream, group),
-            decoder(model),
+            model,
             handle,
             note(name),
             trouble(name),
@@ -114,12 +138,12 @@ def create_workers(
             prepare=prepare,
         )
         if name == "parser" and box is not None:
-            worker.on_close = partial(asyncio.to_thread, box.close)
-        workers.append(worker)
-    return workers
+            consumer.on_close = partial(asyncio.to_thread, box.close)
+        consumers.append(consumer)
+    return consumers
 
 
-def _notifier_workers(
+def _notifier_consumers(
     settings: Settings,
     text: aioredis.Redis,
     registry: registry_mod.Live,
@@ -128,28 +152,28 @@ def _notifier_workers(
     on_entry: Callable[[str, float, Any], None] | None,
     on_error: Callable[[str], None] | None,
     metrics: notifier.NoticeMetrics | None,
-) -> list[Worker[Any]]:
+) -> list[Consumer[Any]]:
     """The verdicts' consumer, and one sender per channel (each with its own stream and retries)."""
     n = notifier.Notifier(text, settings, registry, now, metrics)
-    verdicts = Worker(
+    verdicts = Consumer(
         text,
         delivery(settings.verdicts_stream, settings.notifier_group),
-        decoder(ReportJudged),
+        ReportJudged,
         n.handle_verdict,
         on_entry,
         on_error,
         service="notifier",
     )
     verdicts.on_close = n.close
-    workers: list[Worker[Any]] = [verdicts]
+    consumers: list[Consumer[Any]] = [verdicts]
     at_once = {"email": settings.smtp_connections, "webhook": settings.webhook_concurrency, "outbox": 1}
     for channel in n.channels:
         d = delivery(notifier.outgoing_stream(settings, channel), settings.notifier_group)
-        workers.append(
-            Worker(
+        consumers.append(
+            Consumer(
                 text,
                 replace(d, concurrency=at_once[channel]),
-                decoder(NoticeRequested),
+                NoticeRequested,
                 n.handle_request,
                 on_entry,
                 on_error,
@@ -157,34 +181,171 @@ def _notifier_workers(
                 tick=partial(n.move_due, channel),
             )
         )
-    return workers
+    return consumers
 
 
-async def run_workers(workers: Sequence[Worker[Any]], stop: asyncio.Event, shutdown_s: float | None = None) -> None:
-    """Run the workers until ``stop``. Then no entry is begun; those in hand get ``shutdown_s``
-    (a notice being sent, say) before they are cancelled, so that a stop is bounded (docker waits
-    10 s before its SIGKILL). An entry cancelled so stays pending and is handed out again."""
-    tasks = [asyncio.create_task(w.run(stop)) for w in workers]
+SUBSCRIBERS = {  # the stream a consumer reads: (its title, what it does), for the AsyncAPI document
+    "submissions_stream": (
+        "parser",
+        "The parser: each upload (inline base64 or a claim-check key) read into a ParsedReport.",
+    ),
+    "parsed_stream": (
+        "validator",
+        "The validator: the rule catalogue applied; accepted figures kept for next year's report.",
+    ),
+    "verdicts_stream": (
+        "notifier",
+        "The notifier: every rejection's notice rendered, recorded and requested on each registered channel.",
+    ),
+}
+SENDER = "A channel's sender: once per notice, retried with backoff on transient failures."
 
-    async def bound() -> None:
-        await stop.wait()
-        if shutdown_s is None:
-            return
-        _, late = await asyncio.wait(tasks, timeout=shutdown_s)
+
+def routers(settings: Settings, consumers: Sequence[Consumer[Any]]) -> list[RedisRouter]:
+    """A router per service: its consumers' subscribers, and what its handlers publish (documented
+    as FastStream publishers; they publish in the consumer's transaction, services/delivery.py)."""
+    titles = {getattr(settings, field): about for field, about in SUBSCRIBERS.items()}
+    by_service: dict[str, RedisRouter] = {}
+    for consumer in consumers:
+        router = by_service.setdefault(consumer.service, RedisRouter())
+        channel = consumer.s.stream.rsplit(":", 1)[-1]
+        title, description = titles.get(consumer.s.stream, (f"notifier {channel}", SENDER))
+        consumer.subscribe(router, title, description)
+    for service, router in by_service.items():
+        for stream, title, schema, description in _publishes(settings, service):
+            router.publisher(stream=stream, title=title, schema=schema, description=description)
+    return list(by_service.values())
+
+
+def _publishes(s: Settings, service: str) -> list[tuple[str, str, Any, str]]:
+    """(stream, title, event model, description) of what a service publishes."""
+    if service == "parser":
+        return [
+            (s.dead_stream, s.dead_stream, DeadLetter, "From every service: entries that could not be handled, "
+             "with the original, the error and the delivery count."),
+            (s.parsed_stream, s.parsed_stream, ReportParsed, "A faithful structured reading of each readable upload."),
+            (s.verdicts_stream, f"{s.verdicts_stream} (unreadable)", ReportJudged,
+             "A DOC-UNREADABLE verdict for an upload that cannot be read at all."),
+        ]  # fmt: skip
+    if service == "validator":
+        return [(s.verdicts_stream, s.verdicts_stream, ReportJudged,
+                 "The verdict with its findings, once per submission.")]  # fmt: skip
+    requests = [
+        (notifier.outgoing_stream(s, channel), notifier.outgoing_stream(s, channel), NoticeRequested,
+         f"A notice to send by {channel}; it names no recipient (the sender reads the registry).")
+        for channel in notifier.CHANNELS
+    ]  # fmt: skip
+    return [
+        *requests,
+        (s.notices_stream, s.notices_stream, NoticeDelivered,
+         "A notice delivered on one channel (once per notice and channel)."),
+        (s.notices_stream, f"{s.notices_stream} (failed)", NoticeFailed,
+         "A notice that failed for good, or needs review after a crash mid-send."),
+    ]  # fmt: skip
+
+
+@dataclass
+class Pipeline:
+    """The named services as one FastStream application, with the clients and consumers it runs."""
+
+    app: FastStream
+    broker: RedisBroker
+    consumers: list[Consumer[Any]]
+    text: aioredis.Redis
+    raw: aioredis.Redis
+
+
+def application(
+    settings: Settings,
+    names: Sequence[str] = SERVICES,
+    *,
+    now: Callable[[], dt.datetime] = utcnow,
+    on_entry: Callable[[str, str, float, Any], None] | None = None,
+    on_error: Callable[[str, str], None] | None = None,
+    live: registry_mod.Live | None = None,
+    metrics: notifier.NoticeMetrics | None = None,
+    logger: logging.Logger = LOGGER,
+) -> Pipeline:
+    """The named services' FastStream application: their routers on one broker (``faststream_app``),
+    the clients closed after it stops."""
+    text, raw = clients(settings)
+    consumers = create_consumers(settings, text, raw, names, now, on_entry, on_error, live, metrics)
+    trouble = None if on_error is None else partial(on_error, names[0])
+    app, broker = faststream_app(
+        settings.redis_url, routers(settings, consumers), consumers, settings.shutdown_s, trouble, logger
+    )
+
+    @app.after_shutdown
+    async def close_clients() -> None:
+        await text.aclose()
+        await raw.aclose()
+
+    return Pipeline(app, broker, consumers, text, raw)
+
+
+def faststream_app(
+    redis_url: str,
+    service_routers: Sequence[RedisRouter],
+    consumers: Sequence[Consumer[Any]],
+    shutdown_s: float,
+    on_error: Callable[[str], None] | None = None,
+    logger: logging.Logger = LOGGER,
+) -> tuple[FastStream, RedisBroker]:
+    """A FastStream application of ``service_routers`` on one broker, running ``consumers``' part:
+    at start their consumer groups are made and their own pending entries handled (waiting for
+    Redis), beside the subscribers each one's housekeeping runs; a stop begins no new entry, gives
+    what is in hand ``shutdown_s`` (the broker's graceful timeout, after which FastStream cancels
+    it), then runs their ``on_close``."""
+    # FastStream's access lines (one per batch) at DEBUG: the services write their own line per entry
+    broker = RedisBroker(
+        redis_url,
+        graceful_timeout=shutdown_s,
+        logger=logger,
+        log_level=logging.DEBUG,
+        description="The intake pipeline's Redis streams",
+    )
+    for router in service_routers:
+        broker.include_router(router)
+    app = FastStream(broker, logger=logger)
+    housekeeping: list[asyncio.Task[None]] = []
+
+    @app.on_startup
+    async def groups_and_own_pending() -> None:
+        """Before the subscribers read: the groups, and what this consumer name was given before a
+        restart and never acked (read after the subscribers started, it would be what they hold)."""
+        backoff = 0.1
+        while True:
+            try:
+                for consumer in consumers:
+                    await consumer.ensure_group()
+                for consumer in consumers:
+                    await consumer.drain_own_pending()
+                return
+            except REDIS_DOWN as exc:
+                if on_error is not None:
+                    on_error(f"redis unavailable at start, retrying in {backoff:.1f} s: {exc}")
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    @app.after_startup
+    async def start_housekeeping() -> None:
+        housekeeping.extend(asyncio.create_task(c.housekeeping()) for c in consumers)
+
+    @app.on_shutdown
+    async def begin_no_more() -> None:
+        for consumer in consumers:
+            consumer.stop()
+        _, late = await asyncio.wait(housekeeping, timeout=shutdown_s)  # (a tick in hand: a retry being moved)
         for task in late:
             task.cancel()
 
-    watcher = asyncio.create_task(bound())
-    try:
-        results = await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        watcher.cancel()
-    for w in workers:
-        if w.on_close is not None:
-            await w.on_close()
-    for result in results:
-        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-            raise result
+    @app.after_shutdown
+    async def close() -> None:
+        for consumer in consumers:
+            if consumer.on_close is not None:
+                await consumer.on_close()
+
+    return app, broker
 
 
 async def submit(

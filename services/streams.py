@@ -28,7 +28,6 @@ class Settings(BaseSettings):
     notifier_group: str = "notifier"
     consumer: str = f"{socket.gethostname()}-{os.getpid()}"
     batch: int = 64
-    linger_ms: int = 5
     min_idle_ms: int = 15_000
     max_deliveries: int = 5
     inline_max_bytes: int = 256 * 1024  # larger uploads travel by claim check

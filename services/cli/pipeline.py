@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import logging
 import os
-import signal
 import socket
 import sys
 import tempfile
@@ -20,12 +20,13 @@ import typer
 from rich.markup import escape
 
 from contracts.events import ReportJudged
+from services.app import served
 from services.cli.app import app, err, out_console, read_file
 from services.cli.check import findings_table
 from services.notifier.records import states_key
 from services.observability import Metrics, StreamCollector, configure_logging, serve_http
 from services.registry import Live
-from services.runtime import SERVICES, clients, create_workers, run_workers, submit
+from services.runtime import SERVICES, application, clients, submit
 from services.streams import Settings
 
 # The bundled samples: beside the package in a checkout; in the working directory where the
@@ -62,23 +63,20 @@ def run_loop(coro: Coroutine[Any, Any, None]) -> None:
         runner.run(coro)
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-
 @app.command("serve")
 def serve_cmd(
     service: Annotated[str, typer.Argument(help="parser, validator, notifier or all")],
 ) -> None:
-    """Run service(s) against INTAKE_REDIS_URL until SIGTERM/SIGINT, then finish what is in flight and exit.
+    """Run service(s), a FastStream application, against INTAKE_REDIS_URL until SIGTERM/SIGINT; then
+    begin no new entry, give what is in hand INTAKE_SHUTDOWN_S, and exit.
+
+    The same application: faststream run services.app:NAME --factory (services/app.py).
 
     Settings (environment; all of them, with defaults, in docs/operations.md):
 
     INTAKE_REDIS_URL, INTAKE_OFFICES_FILE (the office registry; SIGHUP reloads it), INTAKE_METRICS_PORT.
 
-    INTAKE_CONSUMER, INTAKE_BATCH, INTAKE_LINGER_MS, INTAKE_MIN_IDLE_MS, INTAKE_MAX_DELIVERIES.
+    INTAKE_CONSUMER, INTAKE_BATCH, INTAKE_MIN_IDLE_MS, INTAKE_MAX_DELIVERIES, INTAKE_SHUTDOWN_S.
 
     Notifier: INTAKE_SMTP_HOST, _PORT, _FROM, _USER, _PASSWORD, _TLS (auto|starttls|tls|none), _CA_FILE.
 
@@ -91,53 +89,18 @@ def serve_cmd(
         err.print(f"intake: unknown service {service!r}; choose parser, validator, notifier or all", markup=False)
         raise typer.Exit(2)
     settings = Settings()
-    configure_logging()
-    metrics = Metrics()
-
-    async def main() -> None:
-        text, raw = clients(settings)
-        stop = asyncio.Event()
-        _stop_on_signals(stop)
-        live = Live(settings.offices_file)
-
-        def reload_registry() -> None:
-            problem = live.reload()
-            metrics.log.warning("registry", message=problem) if problem else metrics.log.info(
-                "registry", message=f"reloaded {len(live().offices)} offices"
-            )
-
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload_registry)
-        workers = create_workers(
-            settings,
-            text,
-            raw,
-            names,
-            on_entry=metrics.on_entry,
-            on_error=metrics.on_error,
-            live=live,
-            metrics=metrics,
-        )
-        where = ""
-        if settings.metrics_port:
-            states = states_key(settings.key_prefix) if "notifier" in names else None
-            watched = (settings.submissions_stream, settings.verdicts_stream, settings.notices_stream)
-            collector = StreamCollector(settings.redis_url, workers, states, watched)
-            try:
-                serve_http(metrics, collector, settings.metrics_port, settings.metrics_host)
-            except OSError as exc:
-                err.print(f"intake: cannot serve metrics on port {settings.metrics_port}: {exc.strerror}", markup=False)
-                raise SystemExit(2) from exc
-            where = f", metrics on :{settings.metrics_port}"
-        err.print(
-            f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}{where}",
-            markup=False,
-            highlight=False,
-        )
-        await run_workers(workers, stop, settings.shutdown_s)
-        await text.aclose()
-        await raw.aclose()
-
-    run_loop(main())
+    pipeline = served(names, settings)
+    where = f", metrics on :{settings.metrics_port}" if settings.metrics_port else ""
+    err.print(
+        f"intake: serving {', '.join(names)} on {settings.redis_url} as {settings.consumer}{where}",
+        markup=False,
+        highlight=False,
+    )
+    try:
+        run_loop(pipeline.app.run(log_level=logging.DEBUG))
+    except OSError as exc:
+        err.print(f"intake: cannot serve metrics on port {settings.metrics_port}: {exc.strerror}", markup=False)
+        raise SystemExit(2) from exc
 
 
 async def _wait_verdict(settings: Settings, text: Any, submission_id: str, since: str, seconds: float) -> dict | None:  # type: ignore[type-arg]
@@ -243,17 +206,14 @@ def demo_cmd(
 
     async def main() -> None:
         text, raw = clients(settings)
-        stop = asyncio.Event()
-        workers = create_workers(
-            settings, text, raw, on_entry=metrics.on_entry, on_error=metrics.on_error, metrics=metrics
-        )
+        pipeline = application(settings, on_entry=metrics.on_entry, on_error=metrics.on_error, metrics=metrics)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        collector = StreamCollector(url, workers, states_key(settings.key_prefix))
+        collector = StreamCollector(url, pipeline.consumers, states_key(settings.key_prefix))
         serve_http(metrics, collector, port, "127.0.0.1")
         out.print(f"metrics served at http://127.0.0.1:{port}/metrics while the demo runs")
-        task = asyncio.create_task(run_workers(workers, stop))
+        await pipeline.app.start()
         start: Any = await text.xrevrange(settings.verdicts_stream, count=1)
         since = start[0][0] if start else "0-0"
         ids = {}
@@ -282,8 +242,7 @@ def demo_cmd(
                 for eid, fields in entries:
                     last = eid
                     noticed.add(json.loads(fields["event"])["submission_id"])
-        stop.set()
-        await task
+        await pipeline.app.stop()
         offices = Live(settings.offices_file)()
         for sid, name in ids.items():
             judged = verdicts.get(sid)

@@ -1,4 +1,5 @@
-"""The services as processes: ``intake serve all`` on a real Redis, fed by ``intake submit --wait``."""
+"""The services as processes: ``intake serve all`` (and the same FastStream application under
+``faststream run``) on a real Redis, fed by ``intake submit --wait``."""
 
 from __future__ import annotations
 
@@ -51,11 +52,19 @@ def submit_cli(env: dict[str, str], path: Path, office: str, *extra: str) -> sub
     )
 
 
-@pytest.fixture
-def served(redis_url: str, prefix: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
+SERVE = {
+    "intake serve": [*INTAKE, "serve", "all"],
+    "faststream run": [sys.executable, "-m", "faststream", "run", "services.app:all", "--factory"],
+}
+
+
+@pytest.fixture(params=sorted(SERVE))
+def served(
+    request: pytest.FixtureRequest, redis_url: str, prefix: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], dict[str, str]]]:
     env = env_for(redis_url, prefix, tmp_path)
     proc = subprocess.Popen(
-        [*INTAKE, "serve", "all"], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        SERVE[request.param], env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     client = redis.Redis.from_url(redis_url)
     deadline = time.monotonic() + 20

@@ -2,7 +2,7 @@
 receiver (uvicorn + starlette) verifying signatures with its own code, and a real Redis.
 
 Verdicts are published on the verdicts stream exactly as the validator publishes them; the
-notifier runs in this process (``create_workers(..., ("notifier",))``).
+notifier runs in this process, as its FastStream application (``application(settings, ("notifier",))``).
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from contracts.events import ReportJudged
 from services.notifier.records import Records
 from services.notifier.service import notice_id
-from services.runtime import clients, create_workers, run_workers
 from services.streams import Settings
 from tests.conftest import SEEDS, free_port
 from tests.integration.test_pipeline import Running, make_settings, run
@@ -86,7 +85,7 @@ def puxi_with_webhook(tmp_path: Path, hook: WebhookReceiver, monkeypatch: pytest
 
 
 class Notifier(Running):
-    """The notifier's workers in this process, with what the tests ask of them."""
+    """The notifier's application in this process, with what the tests ask of them."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings, ("notifier",))
@@ -386,20 +385,11 @@ def test_recipients_come_only_from_the_registry(
     data = text.replace("\n", lure, 3).encode()
 
     async def body() -> None:
-        text_client, raw = clients(settings)
-        stop = asyncio.Event()
-        workers = create_workers(settings, text_client, raw)
-        task = asyncio.create_task(run_workers(workers, stop))
-        try:
-            await submit(text_client, raw, settings, data, "lure.txt", "puxi", submission_id="sub-lure")
+        async with Running(settings) as p:
+            await submit(p.text, p.raw, settings, data, "lure.txt", "puxi", submission_id="sub-lure")
             deadline = time.monotonic() + 20
-            while await text_client.xlen(settings.notices_stream) < 2 and time.monotonic() < deadline:
+            while await p.text.xlen(settings.notices_stream) < 2 and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
-        finally:
-            stop.set()
-            await task
-            await text_client.aclose()
-            await raw.aclose()
 
     run(body)
     assert [m.rcpt_tos for m in sink.mails] == [["gongkai@puxi.example.gov.cn"]]

@@ -1,5 +1,6 @@
-"""The three services on a real Redis, in one process: seeds end to end, the wire format, poison
-entries, a dead consumer's entries reclaimed, duplicates dropped, claim checks."""
+"""The three services on a real Redis, in one process, as the FastStream application ``intake serve
+all`` runs: seeds end to end, the wire format, poison entries, a dead consumer's entries reclaimed,
+duplicates dropped, claim checks."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from pathlib import Path
 from typing import Any, Self
 
 import redis.asyncio as aioredis
+from faststream.redis import RedisRouter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.events import SubmissionReceived
-from services.delivery import DeliverySettings, Result, Worker, decoder
+from services.delivery import Consumer, DeliverySettings, Output, Result
 from services.observability import Metrics
-from services.runtime import SERVICES, clients, create_workers, run_workers, submit
+from services.runtime import SERVICES, application, clients, faststream_app, submit
 from services.streams import Settings
 from tests.conftest import SEEDS, free_port, truth_of
 
@@ -56,26 +58,40 @@ async def wait_for(stream: str, client: aioredis.Redis, count: int, seconds: flo
 
 
 class Running:
-    """The named services' workers in this process, with their metrics, until the block ends."""
+    """The named services' FastStream application in this process, with their metrics, until the
+    block ends; ``text`` and ``raw`` are the test's own clients."""
 
     def __init__(self, settings: Settings, names: Sequence[str] = SERVICES) -> None:
         self.settings = settings
         self.text, self.raw = clients(settings)
         self.metrics = Metrics()
-        self.stop = asyncio.Event()
-        self.workers = create_workers(settings, self.text, self.raw, names, metrics=self.metrics)
-        self.task: asyncio.Task[None] | None = None
+        self.pipeline = application(settings, names, metrics=self.metrics)
+        self.consumers = self.pipeline.consumers
 
     async def __aenter__(self) -> Self:
-        self.task = asyncio.create_task(run_workers(self.workers, self.stop, self.settings.shutdown_s))
+        await self.pipeline.app.start()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        self.stop.set()
-        assert self.task is not None
-        await asyncio.wait_for(self.task, 15)
+        await asyncio.wait_for(self.pipeline.app.stop(), 15)
         await self.text.aclose()
         await self.raw.aclose()
+
+
+class Consuming:
+    """One bare consumer as a FastStream application of its own, until the block ends."""
+
+    def __init__(self, consumer: Consumer[Any], redis_url: str) -> None:
+        router = RedisRouter()
+        consumer.subscribe(router, "test", "a consumer under test")
+        self.app, _ = faststream_app(redis_url, [router], [consumer], shutdown_s=5, on_error=consumer.on_error)
+
+    async def __aenter__(self) -> Self:
+        await self.app.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await asyncio.wait_for(self.app.stop(), 15)
 
 
 def run(coro: Callable[[], Awaitable[None]]) -> None:
@@ -145,15 +161,15 @@ def test_a_portal_publishes_with_a_plain_xadd(redis_url: str, prefix: str, tmp_p
     run(body)
 
 
-def submissions_worker(
+def submissions_consumer(
     client: aioredis.Redis,
     settings: Settings,
     handle: Callable[[SubmissionReceived], Awaitable[Result]],
     max_deliveries: int = 5,
     forget_idle_ms: int = 3_600_000,
     **kw: Any,
-) -> Worker[SubmissionReceived]:
-    """A bare worker on the submissions stream (group ``g``), reclaiming fast."""
+) -> Consumer[SubmissionReceived]:
+    """A bare consumer of the submissions stream (group ``g``), reclaiming fast."""
     delivery = DeliverySettings(
         stream=settings.submissions_stream,
         group="g",
@@ -164,7 +180,7 @@ def submissions_worker(
         max_deliveries=max_deliveries,
         forget_idle_ms=forget_idle_ms,
     )
-    return Worker(client, delivery, decoder(SubmissionReceived), handle, **kw)
+    return Consumer(client, delivery, SubmissionReceived, handle, **kw)
 
 
 def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, prefix: str, tmp_path: Path) -> None:
@@ -179,17 +195,14 @@ def test_poison_entries_go_to_dead_letters_and_good_ones_flow(redis_url: str, pr
                 raise RuntimeError("handler bug")
             return Result()
 
-        worker = submissions_worker(text, settings, handle, max_deliveries=3)
+        consumer = submissions_consumer(text, settings, handle, max_deliveries=3)
         await text.xadd(settings.submissions_stream, {"event": "{not json"})
         await text.xadd(settings.submissions_stream, {"event": json.dumps({"type": "SubmissionReceived"})})
         await text.xadd(settings.submissions_stream, {"other": "field"})
         for sid in ("good-1", "always-raises", "good-2"):
             await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=sid)
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        dead = await wait_for(settings.dead_stream, text, 4, seconds=10)
-        stop.set()
-        await task
+        async with Consuming(consumer, settings.redis_url):
+            dead = await wait_for(settings.dead_stream, text, 4, seconds=10)
         errors = sorted(d["error"].split(":")[0] for d in dead)
         assert errors == ["RuntimeError", "cannot decode", "cannot decode", "cannot decode"]
         raised = next(d for d in dead if d["error"].startswith("RuntimeError"))
@@ -229,18 +242,15 @@ def test_a_batch_is_prepared_in_one_call_and_survives_a_failing_preparation(
             handled.append((sub.submission_id, len(batches)))
             return Result()
 
-        worker = submissions_worker(text, settings, handle, on_error=errors.append, prepare=prepare)
+        consumer = submissions_consumer(text, settings, handle, on_error=errors.append, prepare=prepare)
         await text.xadd(settings.submissions_stream, {"event": "{not json"})
         for k in range(5):
             await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=f"b{k}")
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        for _ in range(200):
-            if len(handled) == 5:
-                break
-            await asyncio.sleep(0.02)
-        stop.set()
-        await task
+        async with Consuming(consumer, settings.redis_url):
+            for _ in range(200):
+                if len(handled) == 5:
+                    break
+                await asyncio.sleep(0.02)
         ids = [f"b{k}" for k in range(5)]
         # the undecodable entry is no part of a batch's preparation; the batch came back whole
         assert batches == [ids, ids]
@@ -289,7 +299,7 @@ def test_a_redelivered_entry_makes_no_second_verdict(redis_url: str, prefix: str
             await asyncio.sleep(0.5)
             verdicts = await wait_for(settings.verdicts_stream, p.text, 1)
             notices = await wait_for(settings.notices_stream, p.text, 1)
-            parser = p.workers[0]
+            parser = p.consumers[0]
         assert len(verdicts) == 1 and len(notices) == 1
         assert parser.counts.handled == 2 and parser.counts.deduplicated == 1
         await text.aclose()
@@ -447,7 +457,7 @@ def test_services_ride_out_a_redis_restart(tmp_path: Path, prefix: str) -> None:
             for k in range(5):
                 await submit(p.text, p.raw, settings, SEEDS[4].read_bytes(), "r.txt", "puxi", submission_id=f"b{k}")
             verdicts = await wait_for(settings.verdicts_stream, p.text, 10, seconds=30)
-            assert sum(w.counts.reconnects for w in p.workers) >= 1
+            assert sum(c.counts.reconnects for c in p.consumers) >= 1
         assert sorted(v["submission_id"] for v in verdicts) == sorted(
             [f"a{k}" for k in range(5)] + [f"b{k}" for k in range(5)]
         )
@@ -500,16 +510,13 @@ def test_an_entry_whose_deliveries_all_died_goes_to_dead_letters_before_it_is_ha
         for _ in range(3):  # three deliveries, each to a consumer that died without a word
             await text.xreadgroup("g", "c1", {settings.submissions_stream: "0" if _ else ">"}, count=1)
         await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="good")
-        worker = submissions_worker(text, settings, handle, max_deliveries=3)
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        dead = await wait_for(settings.dead_stream, text, 1, seconds=10)
-        for _ in range(100):
-            if "good" in calls:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
+        consumer = submissions_consumer(text, settings, handle, max_deliveries=3)
+        async with Consuming(consumer, settings.redis_url):
+            dead = await wait_for(settings.dead_stream, text, 1, seconds=10)
+            for _ in range(100):
+                if "good" in calls:
+                    break
+                await asyncio.sleep(0.05)
         assert calls == ["good"]  # the killer was never handled again
         assert dead[0]["error"] == "delivered 4 times without an outcome" and dead[0]["deliveries"] == 4
         assert json.loads(dead[0]["original"]["event"])["submission_id"] == "killer"
@@ -575,17 +582,73 @@ def test_consumers_gone_for_long_are_removed_from_the_group_once_their_entries_a
         await text.xreadgroup("g", "dead-pod", {settings.submissions_stream: ">"}, count=1)  # then it died
         await text.xreadgroup("g", "idle-pod", {settings.submissions_stream: ">"}, count=1)  # read nothing
         await asyncio.sleep(0.4)
-        worker = submissions_worker(text, settings, handle, forget_idle_ms=300)
-        stop = asyncio.Event()
-        task = asyncio.create_task(worker.run(stop))
-        for _ in range(100):
-            names = {c["name"] for c in await text.xinfo_consumers(settings.submissions_stream, "g")}
-            if names == {"c1"}:
-                break
-            await asyncio.sleep(0.05)
-        stop.set()
-        await task
+        consumer = submissions_consumer(text, settings, handle, forget_idle_ms=300)
+        async with Consuming(consumer, settings.redis_url):
+            for _ in range(100):
+                names = {c["name"] for c in await text.xinfo_consumers(settings.submissions_stream, "g")}
+                if names == {"c1"}:
+                    break
+                await asyncio.sleep(0.05)
         assert names == {"c1"} and handled == ["held"]  # the dead pod's entry taken over first, then it went
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_a_commit_whose_reply_was_lost_is_run_again_and_lands_nothing_twice(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """The one window FastStream leaves us: the batch's ``MULTI`` reached Redis (outputs published,
+    entries acked, a dead letter written) but its reply was lost with the connection. The consumer
+    cannot tell that from a commit that never arrived, so it runs the commit again once Redis
+    answers; the publishes and dead letters are deduplicated by id, so nothing lands twice."""
+
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        out = f"{prefix}:out"
+
+        class ReplyLost(RedisConnectionError):
+            pass
+
+        lose = {"left": 1}
+        real_pipeline = text.pipeline
+
+        def pipeline(*args: Any, **kw: Any) -> Any:
+            pipe = real_pipeline(*args, **kw)
+            execute = pipe.execute
+
+            async def execute_and_lose_the_reply(*a: Any, **k: Any) -> Any:
+                replies = await execute(*a, **k)
+                if lose["left"]:
+                    lose["left"] -= 1
+                    raise ReplyLost("connection lost before the reply")
+                return replies
+
+            pipe.execute = execute_and_lose_the_reply
+            return pipe
+
+        async def handle(sub: SubmissionReceived) -> Result:
+            return Result(outputs=[Output(out, sub, f"out:{sub.submission_id}")])
+
+        text.pipeline = pipeline  # type: ignore[method-assign]
+        consumer = submissions_consumer(text, settings, handle)
+        await text.xadd(settings.submissions_stream, {"event": "{not json"})
+        for sid in ("one", "two"):
+            await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id=sid)
+        async with Consuming(consumer, settings.redis_url):
+            for _ in range(200):
+                if not lose["left"] and (await text.xpending(settings.submissions_stream, "g"))["pending"] == 0:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.3)  # time for anything that would land twice
+        outputs = await wait_for(out, text, 2)
+        dead = await wait_for(settings.dead_stream, text, 1)
+        assert sorted(o["submission_id"] for o in outputs) == ["one", "two"]  # each once
+        assert len(dead) == 1 and dead[0]["error"].startswith("cannot decode")
+        assert consumer.counts.reconnects == 1 and consumer.counts.deduplicated == 2
+        assert (await text.xpending(settings.submissions_stream, "g"))["pending"] == 0
         await text.aclose()
         await raw.aclose()
 
