@@ -35,12 +35,15 @@ not used as seeds (OCR is 5 s and more a page).
 
 Per input: the outcome (parsed, ``UnreadableUpload`` and its reason, or any other exception:
 a bug, saved with its traceback to ``--crashes``) and the time. At the end: the counts, the
-slowest inputs, those over the budget, the peak memory of the process (``ru_maxrss``: the
-parser's and the generator's together) with the inputs that raised it most, and the rate. After
-an input that leaves the process resident past ``--trim-mb`` (192 MB, the size past which the
-service replaces its parser child), the freed heap is given back to the system (glibc's
-``malloc_trim``): without it, what 200,000 inputs leave in pieces in the heap would count in the
-peak of each input after them. An input still running after ``--hang-seconds`` is saved with
+slowest inputs, those over the budget, the memory, and the rate. Memory is measured per input:
+the process's peak resident size (``VmHWM``) is reset before each input (``/proc/self/clear_refs``)
+and read after it, so each input's peak is the process's resident size at the highest point of
+reading that input: the parser's, plus what the process held before (the generator's seeds, the
+imports), which is conservative for the service's parser child, which holds no seeds. The report
+gives the highest such peak, the inputs with the highest, and the process's resident size
+before them. After an input that leaves the process resident past ``--trim-mb`` (192 MB, the size
+past which the service replaces its parser child), the freed heap is given back to the system
+(glibc's ``malloc_trim``). An input still running after ``--hang-seconds`` is saved with
 every thread's stack and the run stops.
 """
 
@@ -1264,7 +1267,25 @@ class Watchdog:
 
 
 def peak_mb() -> float:
+    """The process's peak resident size since the last ``reset_peak`` (``VmHWM``), else since it began."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # (KB on Linux)
+
+
+def reset_peak() -> bool:
+    """Reset the process's peak resident size to its present size (Linux 4.0+); False where it cannot."""
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def _libc_trim() -> Callable[[int], int] | None:
@@ -1300,14 +1321,15 @@ class Totals:
     slowest: list[Outcome] = field(default_factory=list)
     over_budget: list[Outcome] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
-    peak_mb: float = 0.0
-    rises: list[tuple[float, Outcome]] = field(default_factory=list)  # inputs that raised the peak by 5 MB or more
+    peak_mb: float = 0.0  # the highest peak of one input (the process's resident size while reading it)
+    highest: list[tuple[float, float, Outcome]] = field(default_factory=list)  # (peak, resident before, input)
+    per_input: bool = True  # whether each input's peak was measured alone (else: the process's high-water mark)
     forked_peak_mb: float = 0.0
     trims: int = 0  # times the freed heap was given back
     seconds: float = 0.0
     parse_seconds: float = 0.0
 
-    def add(self, out: Outcome, budget: float, forked: Result | None = None) -> None:
+    def add(self, out: Outcome, budget: float, forked: Result | None = None, before_mb: float = 0.0) -> None:
         self.n += 1
         self.parse_seconds += out.seconds
         self.outcomes[out.result] += 1
@@ -1320,8 +1342,8 @@ class Totals:
         if forked is not None:
             self.forked_peak_mb = max(self.forked_peak_mb, forked.peak_mb)
         peak = peak_mb()
-        if peak >= self.peak_mb + 5 and self.n > 1:
-            self.rises.append((peak, out))
+        if len(self.highest) < 10 or peak > self.highest[-1][0]:
+            self.highest = sorted([*self.highest, (peak, before_mb, out)], key=lambda h: -h[0])[:10]
         self.peak_mb = max(self.peak_mb, peak)
 
 
@@ -1353,9 +1375,10 @@ def report(totals: Totals, args: argparse.Namespace) -> str:
     lines.append(f"over the budget ({args.seconds_budget:g} s): {len(totals.over_budget)}")
     for out in totals.over_budget[:20]:
         lines.append(f"  {out.seconds:7.2f} s  #{out.index} {out.kind} {out.mutation} → {out.result}")
-    lines.append(f"peak memory (ru_maxrss): {totals.peak_mb:.0f} MB; the inputs that raised it most:")
-    for peak, out in sorted(totals.rises, key=lambda r: -r[0])[:8]:
-        lines.append(f"  {peak:5.0f} MB  #{out.index} {out.kind} {out.mutation} → {out.result}")
+    what = "one input's peak (VmHWM reset before each)" if totals.per_input else "the process's peak (VmHWM)"
+    lines.append(f"peak memory, {what}: {totals.peak_mb:.0f} MB; the highest (peak, resident before it):")
+    for peak, before, out in totals.highest[:8]:
+        lines.append(f"  {peak:5.0f} MB ({before:4.0f})  #{out.index} {out.kind} {out.mutation} → {out.result}")
     if totals.trims:
         lines.append(
             f"  (freed heap given back after {totals.trims} inputs that left the process over {args.trim_mb:g} MB)"
@@ -1413,6 +1436,8 @@ def main() -> None:
     began = time.perf_counter()
     for index in range(args.start, args.start + args.n):
         case = make_case(corpus, args.seed, index, args.legacy_every, args.image_every, args.way)
+        totals.per_input = reset_peak() and totals.per_input
+        before = rss_mb()
         watchdog.start(case)
         done = read_forked(case) if case.kind == "image" else read(case)
         watchdog.stop()
@@ -1423,7 +1448,7 @@ def main() -> None:
             )
             print(f"#{index} {case.kind} {case.mutation}: {done.signature} (saved to {path})", flush=True)
         outcome = Outcome(index, case.kind, case.mutation, done.seconds, done.result)
-        totals.add(outcome, args.seconds_budget, done if case.kind == "image" else None)
+        totals.add(outcome, args.seconds_budget, done if case.kind == "image" else None, before)
         if MALLOC_TRIM is not None and args.trim_mb and rss_mb() > args.trim_mb:
             MALLOC_TRIM(0)  # (as the service replaces a parser child grown past 192 MB: see the docstring)
             totals.trims += 1
@@ -1450,7 +1475,8 @@ def main() -> None:
             "over_budget": [_as_dict(o) for o in totals.over_budget],
             "errors": totals.errors,
             "peak_mb": totals.peak_mb,
-            "peak_rises": [{"peak_mb": p, **_as_dict(o)} for p, o in totals.rises],
+            "peak_per_input": totals.per_input,
+            "highest_peaks": [{"peak_mb": p, "resident_before_mb": b, **_as_dict(o)} for p, b, o in totals.highest],
             "forked_peak_mb": totals.forked_peak_mb,
             "trims": totals.trims,
         }
