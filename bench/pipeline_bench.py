@@ -1,6 +1,9 @@
 """The pipeline end to end: its own redis-server, the three services as processes.
 
-    python bench/pipeline_bench.py [--n 3000] [--rate 300] [--seconds 10]
+    python bench/pipeline_bench.py [--n 3000] [--rate 300] [--seconds 10] [--also DIR ...]
+
+``--also DIR`` runs the same phases on the services of another checkout too (say, a worktree of the
+commit before the services moved onto FastStream), side by side in the same run.
 
 Reports (one run, a fresh Redis each phase):
 - flat out: ``--n`` submissions published at once, worked off by parser, validator and notifier;
@@ -112,7 +115,8 @@ def peak_mb(pid: int) -> int:
     return int(next(x for x in status.splitlines() if x.startswith("VmHWM:")).split()[1]) // 1024
 
 
-def services(url: str, outbox: Path) -> dict[str, subprocess.Popen[bytes]]:
+def services(url: str, outbox: Path, root: Path = ROOT) -> dict[str, subprocess.Popen[bytes]]:
+    """The three services of the checkout at ``root``, as processes."""
     env = {
         **os.environ,
         "INTAKE_REDIS_URL": url,
@@ -126,7 +130,7 @@ def services(url: str, outbox: Path) -> dict[str, subprocess.Popen[bytes]]:
     for name in ("parser", "validator", "notifier"):
         procs[name] = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "serve", name],
-            cwd=ROOT,
+            cwd=root,
             env={**env, "INTAKE_CONSUMER": f"{name}-bench"},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -175,10 +179,10 @@ def latencies(client: redis.Redis) -> list[float]:
     return sorted(out)
 
 
-def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
+def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path, root: Path = ROOT) -> None:
     server, url = start_redis(workdir)
     client = redis.Redis.from_url(url, decode_responses=True)
-    procs = services(url, workdir / "outbox")
+    procs = services(url, workdir / "outbox", root)
     try:
         ready(client)
         cpu0 = {name: cpu_split(p.pid) for name, p in procs.items()}
@@ -203,10 +207,10 @@ def flat_out(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
         stop(procs.values(), server)
 
 
-def fixed_rate(rate: int, seconds: float, docs: list[tuple[bytes, str]], workdir: Path) -> None:
+def fixed_rate(rate: int, seconds: float, docs: list[tuple[bytes, str]], workdir: Path, root: Path = ROOT) -> None:
     server, url = start_redis(workdir)
     client = redis.Redis.from_url(url, decode_responses=True)
-    procs = services(url, workdir / "outbox2")
+    procs = services(url, workdir / "outbox2", root)
     try:
         ready(client)
         n = int(rate * seconds)
@@ -268,11 +272,17 @@ def raw_relay(n: int, docs: list[tuple[bytes, str]], workdir: Path) -> None:
         server.wait()
 
 
+def commit(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %s"], capture_output=True, text=True)
+    return done.stdout.strip()[:90] or "?"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=3000)
     ap.add_argument("--rate", type=int, default=300)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--also", type=Path, action="append", default=[], help="another checkout's services, run alike")
     args = ap.parse_args()
     docs = documents(max(args.n, int(args.rate * args.seconds)))
     # The notifier writes each notice to its outbox (three files). On this VM's disk creating a
@@ -282,8 +292,10 @@ def main() -> None:
     shm = Path("/dev/shm")
     with tempfile.TemporaryDirectory(prefix="intake-bench-", dir=shm if shm.is_dir() else None) as tmp:
         work = Path(tmp)
-        flat_out(args.n, docs, work)
-        fixed_rate(args.rate, args.seconds, docs, work)
+        for root in [ROOT, *args.also]:
+            print(f"== the services of {root} (at {commit(root)})")
+            flat_out(args.n, docs, work, root)
+            fixed_rate(args.rate, args.seconds, docs, work, root)
         raw_relay(args.n, docs, work)
 
 
