@@ -127,9 +127,10 @@ def create_consumers(
             )
             continue
         stream, group, model, handle, prepare = wiring[name]
+        at_once = settings.parse_workers if name == "parser" and box is not None else 1
         consumer = Consumer(
             text,
-            delivery(stream, group),
+            replace(delivery(stream, group), concurrency=at_once),
             model,
             handle,
             note(name),

@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     convert_seconds: float = 30.0  # the time one legacy Word conversion may take
     ocr_seconds: float = 120.0  # the time a scanned upload (read by OCR, seconds a page) may take
     parse_sandbox: bool = True  # read each upload in a child process under kernel limits (services/parser/sandbox.py)
+    parse_workers: int = 1  # uploads read at once, each in its own child: one per core the parser may use
     parse_memory_mb: int = 384  # the child's address space while reading an upload ...
     ocr_memory_mb: int = 2048  # ... and once the upload is found to be a scan (OCR)
     key_prefix: str = "intake"

@@ -4,9 +4,10 @@ A hostile upload (a decompression bomb, a PDF whose fonts ask for gigabytes, a l
 or a reader's bug can at worst take the child down: the upload is answered ``DOC-UNREADABLE``
 (``too_complex``, or ``timeout``) and the next one gets a new child. The parser goes on.
 
-One warm child per parser process (the parser reads one upload at a time), forked from a
-forkserver that has imported the readers, so a new child costs milliseconds, not the second of a
-fresh interpreter (bench/README.md has the figures). The limits:
+A warm child per sandbox, reading one upload at a time, forked from a forkserver that has imported
+the readers, so a new child costs milliseconds, not the second of a fresh interpreter
+(bench/README.md has the figures); a ``SandboxPool`` of several reads that many uploads side by
+side (``INTAKE_PARSE_WORKERS``: one per core the parser may use). The limits:
 
 - address space (``RLIMIT_AS``): ``memory_mb`` while reading, widened to ``ocr_memory_mb`` when the
   upload turns out to be a scan (OCR's models and page images: ~600 MB resident, 1.5 GB mapped);
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import queue
 import resource
 import signal
 import threading
@@ -153,6 +155,32 @@ class Sandbox:
         code = proc.exitcode
         proc.close()
         return code
+
+
+class SandboxPool:
+    """``size`` sandboxes: ``parse`` reads in whichever is free, so that ``size`` uploads are read at
+    once (each in its own child, under its own limits); thread-safe."""
+
+    def __init__(self, limits: Limits, box: SandboxLimits | None = None, size: int = 1) -> None:
+        self.sandboxes = [Sandbox(limits, box) for _ in range(max(1, size))]
+        self._free: queue.SimpleQueue[Sandbox] = queue.SimpleQueue()
+        for sandbox in self.sandboxes:
+            self._free.put(sandbox)
+
+    def parse(self, data: bytes, filename: str | None = None, media_type: str | None = None) -> ParsedReport:
+        sandbox = self._free.get()
+        try:
+            return sandbox.parse(data, filename, media_type)
+        finally:
+            self._free.put(sandbox)
+
+    @property
+    def started(self) -> int:
+        return sum(s.started for s in self.sandboxes)
+
+    def close(self) -> None:
+        for sandbox in self.sandboxes:
+            sandbox.close()
 
 
 def _serve(conn: Connection, limits: Limits, box: SandboxLimits) -> None:

@@ -16,7 +16,7 @@ from services.delivery import Output, Result
 from services.parser.core import parse
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.limits import Limits
-from services.parser.sandbox import Sandbox, SandboxLimits
+from services.parser.sandbox import SandboxLimits, SandboxPool
 from services.streams import Settings
 from services.validator.core import unreadable
 
@@ -32,15 +32,16 @@ def limits_of(settings: Settings) -> Limits:
     )
 
 
-def sandbox_of(settings: Settings) -> Sandbox | None:
-    """The child process uploads are read in (started at the first upload), unless turned off."""
+def sandbox_of(settings: Settings) -> SandboxPool | None:
+    """The child processes uploads are read in (each started at its first upload), unless turned off."""
     if not settings.parse_sandbox:
         return None
-    return Sandbox(limits_of(settings), SandboxLimits(settings.parse_memory_mb, settings.ocr_memory_mb))
+    box = SandboxLimits(settings.parse_memory_mb, settings.ocr_memory_mb)
+    return SandboxPool(limits_of(settings), box, settings.parse_workers)
 
 
 def make_handler(
-    raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime], sandbox: Sandbox | None = None
+    raw: aioredis.Redis, settings: Settings, now: Callable[[], dt.datetime], sandbox: SandboxPool | None = None
 ) -> Callable[[SubmissionReceived], Awaitable[Result]]:
     """``raw`` is a client that does not decode responses (claim-check keys hold bytes). Uploads
     are read in ``sandbox`` where one is given, else in this process."""

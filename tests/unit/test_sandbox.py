@@ -17,7 +17,7 @@ import pytest
 from services.parser.core import parse
 from services.parser.errors import Reason, UnreadableUpload
 from services.parser.limits import Limits
-from services.parser.sandbox import Sandbox, SandboxLimits
+from services.parser.sandbox import Sandbox, SandboxLimits, SandboxPool
 from tests.unit.test_unreadable import _lying_docx
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -160,3 +160,32 @@ def test_a_pdf_whose_font_widths_claim_a_billion_glyphs_reads_in_bounded_time_an
     assert time.monotonic() - start < 5
     assert report.tables == parse(data, "report.pdf").tables
     assert box.pid is not None and _peak_kb(box.pid) < 400 * 1024
+
+
+def test_a_pool_reads_uploads_side_by_side_and_a_bomb_costs_only_its_own_child() -> None:
+    """Two uploads at once in a pool of two: each in its own child (two children started), both
+    read right; a bomb read beside a good upload takes down its child only."""
+    pool = SandboxPool(Limits(max_zip_entry=2**31, max_zip_total=2**31, max_zip_ratio=10**9), size=2)
+    try:
+        results: dict[str, object] = {}
+        gate = threading.Barrier(2)
+
+        def read(name: str, data: bytes, filename: str) -> None:
+            gate.wait()
+            try:
+                results[name] = pool.parse(data, filename)
+            except UnreadableUpload as exc:
+                results[name] = exc.reason
+
+        pairs = [("pdf", REAL_PDF.read_bytes(), REAL_PDF.name), ("bomb", _big_docx(600 * 1024 * 1024), "r.docx")]
+        threads = [threading.Thread(target=read, args=pair) for pair in pairs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert results["pdf"] == parse(REAL_PDF.read_bytes(), REAL_PDF.name)
+        assert results["bomb"] == Reason.TOO_COMPLEX
+        assert pool.started == 2
+        assert pool.parse(DOCX.read_bytes(), DOCX.name) == parse(DOCX.read_bytes(), DOCX.name)
+    finally:
+        pool.close()
