@@ -18,8 +18,8 @@ from pathlib import Path
 from faststream.specification import AsyncAPI
 
 from contracts.generated import write_or_check
+from services.app import application
 from services.observability import VERSION
-from services.runtime import application
 from services.streams import Settings
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "asyncapi.json"

@@ -20,13 +20,13 @@ import typer
 from rich.markup import escape
 
 from contracts.events import ReportJudged
-from services.app import served
+from services.app import application, served
 from services.cli.app import app, err, out_console, read_file
 from services.cli.check import findings_table
 from services.notifier.records import states_key
 from services.observability import Metrics, StreamCollector, configure_logging, serve_http
 from services.registry import Live
-from services.runtime import SERVICES, application, clients, submit
+from services.runtime import SERVICES, clients, submit
 from services.streams import Settings
 
 # The bundled samples: beside the package in a checkout; in the working directory where the

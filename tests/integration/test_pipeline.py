@@ -17,9 +17,10 @@ from faststream.redis import RedisRouter
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from contracts.events import SubmissionReceived
+from services.app import application, faststream_app
 from services.delivery import Consumer, DeliverySettings, Output, Result
 from services.observability import Metrics
-from services.runtime import SERVICES, application, clients, faststream_app, submit
+from services.runtime import SERVICES, clients, submit
 from services.streams import Settings
 from tests.conftest import SEEDS, free_port, truth_of
 
