@@ -62,7 +62,9 @@ import pickle
 import random
 import re
 import resource
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -1393,6 +1395,52 @@ def report(totals: Totals, args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+ALONE = """
+import resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from services.parser.core import parse
+from services.parser.errors import UnreadableUpload
+data = open(sys.argv[2], "rb").read()
+start = time.perf_counter()
+try:
+    parse(data, sys.argv[3] or None, sys.argv[4] or None)
+    result = "parsed"
+except UnreadableUpload as exc:
+    result = "unreadable:" + exc.reason.value
+print(result, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+
+
+def replay_alone(corpus: Corpus, args: argparse.Namespace) -> None:
+    """The inputs a run found heaviest (its highest per-input peaks, its slowest), each read again
+    alone in a new interpreter that imports the parser and nothing else, as the service's reading
+    child does: that process's peak resident size (``ru_maxrss``) is the parsing process's memory
+    for that input, without the fuzzing process's seeds and heap; and its time without the run's
+    contention."""
+    picked: dict[int, str] = {}
+    for path in args.alone:
+        run = json.loads(path.read_text(encoding="utf-8"))
+        for row in run.get("highest_peaks", []):
+            picked.setdefault(row["index"], f"peak {row['peak_mb']:.0f} MB in the run")
+        for row in run.get("slowest", [])[:5] + run.get("over_budget", []):
+            picked.setdefault(row["index"], f"{row['seconds']:.1f} s in the run")
+    print(f"{'input':<43} {'in the run':<24} alone: result, seconds, peak MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, why in sorted(picked.items()):
+            case = make_case(corpus, args.seed, index, args.legacy_every, args.image_every, args.way)
+            upload = Path(tmp) / "upload"
+            upload.write_bytes(case.data)
+            done = subprocess.run(
+                [sys.executable, "-c", ALONE, str(ROOT), str(upload), case.filename or "", case.media_type or ""],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            answer = done.stdout.split() or ["died", "0", "0"]
+            label = f"#{index} {case.kind} {case.mutation}"[:42]
+            print(f"{label:<43} {why:<24} {answer[0]:<24} {float(answer[1]):6.2f} s {float(answer[2]):6.0f} MB")
+
+
 def _as_dict(out: Outcome) -> dict[str, Any]:
     return {
         "index": out.index,
@@ -1428,6 +1476,12 @@ def main() -> None:
         help="after an input that leaves the process resident past this, give its freed heap back (malloc_trim)",
     )
     ap.add_argument("--progress", type=int, default=10_000, help="a progress line every this many inputs")
+    ap.add_argument(
+        "--alone",
+        type=Path,
+        action="append",
+        help="a run's --json: read its highest-peak and slowest inputs again, each alone in a new process",
+    )
     ap.add_argument("--json", type=Path, help="write the totals here as JSON too")
     args = ap.parse_args()
 
@@ -1437,6 +1491,10 @@ def main() -> None:
         done = read(case)
         print(f"#{case.index} {case.kind} {case.mutation} name={case.filename!r} media={case.media_type!r}")
         print(f"{len(case.data)} bytes → {done.result} in {done.seconds:.3f} s\n{done.detail}", end="")
+        return
+
+    if args.alone:
+        replay_alone(corpus, args)
         return
 
     print(f"seeds: {dict(Counter(s.kind for s in corpus.seeds))}", flush=True)
