@@ -70,6 +70,21 @@ return 0
 """
 
 
+# Reset the idle time of the entries (ARGV[3:]) that this consumer (ARGV[2]) of the group (ARGV[1])
+# still holds, counting no delivery.
+_KEEP = """
+local kept = 0
+for i = 3, #ARGV do
+  local row = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
+  if row and row[2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+    kept = kept + 1
+  end
+end
+return kept
+"""
+
+
 def seen_key(prefix: str, stream: str, event_id: str) -> str:
     """The dedupe key of an event published to ``stream``: while it exists, the event is not published again."""
     return f"{prefix}:{stream}:{event_id}"
@@ -180,6 +195,7 @@ class Consumer(Generic[E]):
         self._stopped = asyncio.Event()
         self._in_hand: set[str] = set()  # ids of the entries being handled in this process
         self._publish = client.register_script(_PUBLISH)
+        self._keep = client.register_script(_KEEP)
 
     def decode(self, fields: dict[str, str]) -> E:
         if "event" not in fields:
@@ -273,11 +289,12 @@ class Consumer(Generic[E]):
             await self.process([(eid, fields, counts.get(eid, 1)) for eid, fields in entries])
             start = entries[-1][0]
 
-    async def _hold(self, ids: list[Any]) -> None:
+    async def _hold(self, ids: list[str]) -> None:
         """Tell the group the entries in hand are alive: their idle time back to 0 (``XCLAIM`` to this
         consumer, ``JUSTID``: no delivery counted), so that no claimer, here or in another replica,
-        takes over an entry that is only slow (a long scan, a slow mail server)."""
-        await self.r.xclaim(self.s.stream, self.s.group, self.s.consumer, 0, ids, justid=True)
+        takes over an entry that is only slow (a long scan, a slow mail server). Only entries this
+        consumer still holds: one another consumer took over meanwhile stays with it."""
+        await self._keep(keys=[self.s.stream], args=[self.s.group, self.s.consumer, *ids])
 
     async def _forget_gone_consumers(self) -> None:
         """Remove consumers that hold nothing and have been idle for long (pods of past deploys,

@@ -168,13 +168,14 @@ def submissions_consumer(
     handle: Callable[[SubmissionReceived], Awaitable[Result]],
     max_deliveries: int = 5,
     forget_idle_ms: int = 3_600_000,
+    name: str = "c1",
     **kw: Any,
 ) -> Consumer[SubmissionReceived]:
     """A bare consumer of the submissions stream (group ``g``), reclaiming fast."""
     delivery = DeliverySettings(
         stream=settings.submissions_stream,
         group="g",
-        consumer="c1",
+        consumer=name,
         dead_stream=settings.dead_stream,
         min_idle_ms=50,
         reclaim_every_s=0.05,
@@ -649,6 +650,45 @@ def test_a_commit_whose_reply_was_lost_is_run_again_and_lands_nothing_twice(
         assert sorted(o["submission_id"] for o in outputs) == ["one", "two"]  # each once
         assert len(dead) == 1 and dead[0]["error"].startswith("cannot decode")
         assert consumer.counts.reconnects == 1 and consumer.counts.deduplicated == 2
+        assert (await text.xpending(settings.submissions_stream, "g"))["pending"] == 0
+        await text.aclose()
+        await raw.aclose()
+
+    run(body)
+
+
+def test_an_entry_slower_than_the_idle_time_is_not_taken_over_by_another_replica(
+    redis_url: str, prefix: str, tmp_path: Path
+) -> None:
+    """Two replicas of a consumer, claiming entries idle 50 ms: an upload that takes 0.6 s to
+    handle stays with the replica handling it (the entries in hand are kept fresh), so it is
+    handled once, not once more by the other replica's claimer."""
+
+    async def body() -> None:
+        settings = make_settings(redis_url, prefix, tmp_path)
+        text, raw = clients(settings)
+        handled: list[tuple[str, str]] = []
+
+        def slow(name: str) -> Callable[[SubmissionReceived], Awaitable[Result]]:
+            async def handle(sub: SubmissionReceived) -> Result:
+                handled.append((name, sub.submission_id))
+                await asyncio.sleep(0.6)
+                return Result()
+
+            return handle
+
+        first = submissions_consumer(text, settings, slow("first"), name="first")
+        second = submissions_consumer(text, settings, slow("second"), name="second")
+        async with Consuming(first, settings.redis_url):
+            await submit(text, raw, settings, SEEDS[0].read_bytes(), "r.txt", "xigong", submission_id="slow")
+            for _ in range(100):
+                if handled:
+                    break
+                await asyncio.sleep(0.01)
+            async with Consuming(second, settings.redis_url):
+                await asyncio.sleep(1.0)
+        assert [sid for _, sid in handled] == ["slow"]
+        assert second.counts.reclaimed == 0
         assert (await text.xpending(settings.submissions_stream, "g"))["pending"] == 0
         await text.aclose()
         await raw.aclose()
