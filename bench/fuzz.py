@@ -1396,7 +1396,7 @@ def report(totals: Totals, args: argparse.Namespace) -> str:
 
 
 ALONE = """
-import resource, sys, time
+import sys, time
 sys.path.insert(0, sys.argv[1])
 from services.parser.core import parse
 from services.parser.errors import UnreadableUpload
@@ -1407,14 +1407,16 @@ try:
     result = "parsed"
 except UnreadableUpload as exc:
     result = "unreadable:" + exc.reason.value
-print(result, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+# (VmHWM, not ru_maxrss: the latter keeps the high-water mark of the forked image before the exec)
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")).split()[1]
+print(result, time.perf_counter() - start, int(hwm) / 1024)
 """
 
 
 def replay_alone(corpus: Corpus, args: argparse.Namespace) -> None:
     """The inputs a run found heaviest (its highest per-input peaks, its slowest), each read again
     alone in a new interpreter that imports the parser and nothing else, as the service's reading
-    child does: that process's peak resident size (``ru_maxrss``) is the parsing process's memory
+    child does: that process's peak resident size (``VmHWM``) is the parsing process's memory
     for that input, without the fuzzing process's seeds and heap; and its time without the run's
     contention."""
     picked: dict[int, str] = {}
