@@ -194,9 +194,11 @@ def faststream_app(
     async def begin_no_more() -> None:
         for consumer in consumers:
             consumer.stop()
-        _, late = await asyncio.wait(housekeeping, timeout=shutdown_s)  # (a tick in hand: a retry being moved)
-        for task in late:
-            task.cancel()
+        # a tick in hand (retries being moved, atomically) gets a moment; the graceful timeout is the entries'
+        if housekeeping:
+            _, late = await asyncio.wait(housekeeping, timeout=min(1.0, shutdown_s))
+            for task in late:
+                task.cancel()
 
     @app.after_shutdown
     async def close() -> None:
