@@ -8,9 +8,11 @@ covers the slot), here with each cell's recognition confidence beside it.
 - The page is straightened: the ruling lines' slant (a scan is rarely square, ≤ 1° here) is
   measured and turned back.
 - Ruling lines are the long thin runs of ink (morphological opening with a long horizontal and a
-  long vertical line); the cells are the regions they close (connected components of the rest),
-  their rows and columns the lines' positions. A region as wide as the text and a third of the
-  page high is a page frame, not a cell.
+  long vertical line); the regions they close (connected components of the rest) make the tables
+  and give the grid's rows and columns (the lines' positions). A region as wide as the text and a
+  third of the page high is a page frame, not a cell. The cells are the grid's slots, joined where
+  no rule runs along most of the side between two (a merged cell), so that a gap the noise makes
+  in a rule cannot join two cells; the rules' own ink is taken off what is read.
 - Each cell is cut into its lines of text (by the rows of ink in it) and each line recognised on
   its own; a cell's text is its lines', its confidence the lowest of theirs. A cell with no ink
   is blank, with certainty.
@@ -92,9 +94,11 @@ def read_page(gray: Any) -> ScanPage:
     gray = _straightened(gray)  # (no median filter: it takes a 150 dpi page's hairline rules too)
     h, w = gray.shape
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    rules = _rules(ink)
+    hor, ver = _rule_lines(ink)
+    rules = cv2.bitwise_or(hor, ver)
     cells = _cells(rules, w, h)
-    tables = [_table(group, gray, ink) for group in _tables(cells)]
+    text = cv2.bitwise_and(ink, 255 - rules)  # the ink in the cells, the rules' own taken off
+    tables = [_table(group, gray, text, (hor, ver)) for group in _tables(cells)]
     rest = gray.copy()
     for table in tables:
         x0, y0, x1, y1 = (int(v) for v in table.box)
@@ -151,8 +155,16 @@ def _straightened(gray: Any) -> Any:
 
 
 def _rules(ink: Any, long: bool = False) -> Any:
-    """The page's ruling lines: long horizontal and vertical runs of ink, a little thickened
-    (``long``: only those longer than a few characters, the only ones to take off the text)."""
+    """The page's ruling lines, both ways (``long``: only those longer than a few characters, the
+    only ones to take off the text)."""
+    import cv2
+
+    hor, ver = _rule_lines(ink, long)
+    return cv2.bitwise_or(hor, ver)
+
+
+def _rule_lines(ink: Any, long: bool = False) -> tuple[Any, Any]:
+    """The page's horizontal and vertical ruling lines: long runs of ink, a little thickened."""
     import cv2
 
     h, w = ink.shape
@@ -167,7 +179,7 @@ def _rules(ink: Any, long: bool = False) -> Any:
     hor = cv2.morphologyEx(hor, cv2.MORPH_CLOSE, rect(25, 1))
     ver = cv2.morphologyEx(cv2.dilate(ink, rect(3, 1)), cv2.MORPH_OPEN, rect(1, max(down, 10)))
     ver = cv2.morphologyEx(ver, cv2.MORPH_CLOSE, rect(1, 25))
-    return cv2.dilate(cv2.bitwise_or(hor, ver), rect(3, 3))
+    return cv2.dilate(hor, rect(3, 3)), cv2.dilate(ver, rect(3, 3))
 
 
 Cell = tuple[int, int, int, int]  # x0, y0, x1, y1 (pixels)
@@ -229,11 +241,11 @@ def _index(edges: list[int], v: int) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
 
 
-def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
+def _table(cells: list[Cell], gray: Any, ink: Any, rules: tuple[Any, Any]) -> ScanTable:
     """A table's cells laid on its grid of rules, each read."""
     xs = _edges([c[0] for c in cells] + [c[2] for c in cells])
     ys = _edges([c[1] for c in cells] + [c[3] for c in cells])
-    cells = _mended(cells, xs, ys, ink)
+    cells = _mended(_on_grid(cells, xs, ys, rules), xs, ys, ink)
     n_rows, n_cols = max(len(ys) - 1, 1), max(len(xs) - 1, 1)
     rows: Rows = [[None] * n_cols for _ in range(n_rows)]
     confs: Confidences = [[None] * n_cols for _ in range(n_rows)]
@@ -248,6 +260,55 @@ def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
     keep = [k for k, row in enumerate(rows) if any(t is not None for t in row)]
     boxes = [(box[0], float(ys[k]), box[2], float(ys[k + 1])) for k in keep]
     return ScanTable(box, [rows[k] for k in keep], [confs[k] for k in keep], boxes)
+
+
+RULED = 0.3  # the share of a slot's side a rule covers for the side to be ruled
+
+
+def _on_grid(cells: list[Cell], xs: list[int], ys: list[int], rules: tuple[Any, Any]) -> list[Cell]:
+    """The table's cells as the slots of its grid that no rule parts: two slots side by side are
+    one cell only where the rule mask leaves most of the side between them bare, so that a gap
+    the noise makes in a rule (a few pixels, which joins the regions either side of it) cannot
+    join two cells. A slot no region of the table covers (outside a table not quite a rectangle)
+    is no cell."""
+    hor, ver = rules
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 1 or n_cols < 1:
+        return cells
+
+    def inside(r: int, c: int) -> bool:
+        x, y = (xs[c] + xs[c + 1]) // 2, (ys[r] + ys[r + 1]) // 2
+        return any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in cells)
+
+    def ruled(mask: Any, at: int, lo: int, hi: int, across: bool) -> bool:
+        if hi - lo < 4:
+            return True
+        side = mask[at - 4 : at + 5, lo:hi].any(axis=0) if across else mask[lo:hi, at - 4 : at + 5].any(axis=1)
+        return bool(side.mean() >= RULED)
+
+    slots = {(r, c) for r in range(n_rows) for c in range(n_cols) if inside(r, c)}
+    parent = {s: s for s in slots}
+
+    def root(s: tuple[int, int]) -> tuple[int, int]:
+        while parent[s] != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for r, c in slots:
+        if (r, c + 1) in slots and not ruled(ver, xs[c + 1], ys[r] + 5, ys[r + 1] - 5, across=False):
+            parent[root((r, c))] = root((r, c + 1))
+        if (r + 1, c) in slots and not ruled(hor, ys[r + 1], xs[c] + 5, xs[c + 1] - 5, across=True):
+            parent[root((r, c))] = root((r + 1, c))
+    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for s in sorted(slots):
+        groups.setdefault(root(s), []).append(s)
+    out = []
+    for group in groups.values():
+        r0, r1 = min(r for r, _ in group), max(r for r, _ in group)
+        c0, c1 = min(c for _, c in group), max(c for _, c in group)
+        out.append((xs[c0] + 3, ys[r0] + 3, xs[c1 + 1] - 3, ys[r1 + 1] - 3))
+    return out
 
 
 def _mended(cells: list[Cell], xs: list[int], ys: list[int], ink: Any) -> list[Cell]:
