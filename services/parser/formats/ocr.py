@@ -15,7 +15,8 @@ covers the slot), here with each cell's recognition confidence beside it.
   in a rule cannot join two cells; the rules' own ink is taken off what is read.
 - Each cell is cut into its lines of text (by the rows of ink in it) and each line recognised on
   its own; a cell's text is its lines', its confidence the lowest of theirs. A cell with no ink
-  is blank, with certainty.
+  is blank, with certainty. A reading that is a figure is taken among what a cell can hold (not
+  the letters a noisy 0 also looks like), its confidence weighed among those too.
 - The rest of the page (the cells blanked out) goes through RapidOCR's detector and recogniser;
   its boxes become lines of text.
 """
@@ -70,6 +71,57 @@ def engine() -> Any | None:
         intra_op_num_threads=THREADS,
         inter_op_num_threads=THREADS,
     )
+
+
+_READ_AS_FIGURE = re.compile(r"[+-]?\d[\d,.]*")
+
+
+def _no_cell_holds(c: str) -> bool:
+    """A character no cell of a Chinese report's table holds: a letter of an alphabet (Latin,
+    Greek, Cyrillic; a character of the text is an ideograph) or the full stop 。."""
+    import unicodedata
+
+    if c == "。":
+        return True
+    return len(c) == 1 and unicodedata.category(c).startswith("L") and not unicodedata.name(c, "").startswith("CJK")
+
+
+class _CellDecode:
+    """RapidOCR's CTC decoding, for a table's cell: a figure read among what a cell can hold.
+
+    Each step's likeliest character is taken from those a cell can hold (not the letters of an
+    alphabet nor the full stop); where that makes the line a figure (digits, a sign, a point,
+    commas), it is the reading, each character's confidence its probability over that of all a
+    cell can hold. On a noisy scan a lone 0 gives much of its probability to O, o, Q, θ, 。, which
+    cannot be what the cell says; another digit, a slash or a dash (a blank cell's marks), a
+    Chinese character or no mark at all (CTC's blank) still count against it in full. A line that
+    is no figure so is read as RapidOCR reads it."""
+
+    def __init__(self, decode: Any) -> None:
+        self.decode = decode
+        self.held = _held(tuple(decode.character))
+
+    def __call__(self, preds: Any, return_word_box: bool = False, **kwargs: Any) -> list[tuple[Any, ...]]:
+        import numpy as np
+
+        out: list[tuple[Any, ...]] = self.decode(preds, return_word_box, **kwargs)
+        held = preds * self.held
+        best = held.argmax(axis=2)
+        for b, found in enumerate(out):
+            steps = np.flatnonzero((best[b] != 0) & np.r_[True, best[b][1:] != best[b][:-1]])
+            text = "".join(self.decode.character[i] for i in best[b][steps])
+            if _READ_AS_FIGURE.fullmatch(text):
+                conf = held[b, steps, best[b][steps]] / held[b, steps].sum(axis=1)
+                out[b] = (text, float(np.mean(conf)), *found[2:])
+        return out
+
+
+@functools.cache
+def _held(characters: tuple[str, ...]) -> Any:
+    """1 for each of the recogniser's characters a cell can hold, 0 for the others."""
+    import numpy as np
+
+    return np.array([0.0 if _no_cell_holds(c) else 1.0 for c in characters], dtype=np.float32)
 
 
 def available() -> bool:
@@ -506,7 +558,12 @@ def _recognise(crops: list[Any]) -> list[tuple[str, float]]:
         return []
     rec = engine().text_rec  # type: ignore[union-attr]
     images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) for c in crops]
-    results, _ = rec(images)
+    decode = rec.postprocess_op
+    rec.postprocess_op = _CellDecode(decode)  # (the page's text outside the tables is read as is)
+    try:
+        results, _ = rec(images)
+    finally:
+        rec.postprocess_op = decode
     return [(str(text), float(conf)) for text, conf in results]
 
 
