@@ -44,6 +44,16 @@ def test_slots_no_rule_parts_are_one_merged_cell() -> None:
     assert max(y1 - y0 for _, y0, _, y1 in cells) > 100  # the first column's two slots, as one
 
 
+def test_a_line_ends_at_its_last_mark_of_a_characters_height() -> None:
+    line = np.zeros((20, 60), np.uint8)
+    line[:, 10:22] = 255  # a digit
+    line[9:11, 30:36] = 255  # grain after it, reading as a dash
+    assert ocr._end(line, 36) == 22
+    line[9:11, 0:6] = 255  # a minus sign before it stays
+    line[9:11, 30:36] = 0
+    assert ocr._end(line, 22) == 22
+
+
 def _decoded(steps: list[dict[str, float]]) -> tuple[str, float]:
     """What the cell decoding makes of a recogniser's output: one step a dict of probabilities."""
     from rapidocr_onnxruntime.ch_ppocr_rec.utils import CTCLabelDecode

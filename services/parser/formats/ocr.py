@@ -546,8 +546,22 @@ def _ink_lines(ink: Any) -> tuple[list[tuple[int, int, int, int]], Any | None]:
         if y1 - y0 < max(4, 0.45 * tallest):  # a clump of a scan's noise above or below the text
             continue
         cols = np.flatnonzero(clean[y0:y1].sum(axis=0) > 0)
-        lines.append((y0, y1, int(cols[0]), int(cols[-1]) + 1))
+        lines.append((y0, y1, int(cols[0]), _end(clean[y0:y1], int(cols[-1]) + 1)))
     return lines, specks
+
+
+def _end(line: Any, end: int) -> int:
+    """Where a line of text ends: at its last mark of a character's height, not at the small
+    marks after it (a clump of a noisy scan's grain after a figure reads as a dash, and no figure
+    ends with one; a minus sign or a decimal point comes before a digit, so stays)."""
+    import cv2
+
+    _, _, stats, _ = cv2.connectedComponentsWithStats(line, connectivity=8)
+    left, right = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_LEFT] + stats[1:, cv2.CC_STAT_WIDTH]
+    tall = stats[1:, cv2.CC_STAT_HEIGHT] >= 0.4 * line.shape[0]
+    if not tall.any():
+        return end
+    return int(right[left < right[tall].max()].max())
 
 
 def _recognise(crops: list[Any]) -> list[tuple[str, float]]:
