@@ -11,9 +11,10 @@ cv2 = pytest.importorskip("cv2")
 from services.parser.formats import ocr  # noqa: E402
 
 
-def _grid(gaps: bool, merged: bool) -> list[ocr.Cell]:
+def _grid(gaps: bool, merged: bool, border: bool = False) -> list[ocr.Cell]:
     """The cells read off a table of 2 × 3 slots drawn on a page (its rules 2 pixels thick), the
-    rule under the first slot broken by gaps the noise makes (``gaps``), or left out (``merged``)."""
+    rule under the first slot broken by gaps the noise makes (``gaps``), or left out (``merged``),
+    the table's border broken beside the last slot (``border``)."""
     ink = np.zeros((400, 800), np.uint8)
     xs, ys = [100, 300, 500, 700], [100, 160, 220]
     for x in xs:
@@ -25,6 +26,8 @@ def _grid(gaps: bool, merged: bool) -> list[ocr.Cell]:
     if gaps:
         ink[160:162, 140:170] = 0
         ink[160:162, 230:262] = 0
+    if border:
+        ink[175:201, 700:702] = 0
     hor, ver = ocr._rule_lines(ink)
     rules = cv2.bitwise_or(hor, ver)
     (group,) = ocr._tables(ocr._cells(rules, 800, 400))
@@ -36,6 +39,7 @@ def _grid(gaps: bool, merged: bool) -> list[ocr.Cell]:
 def test_a_gap_the_noise_makes_in_a_rule_joins_no_cells() -> None:
     assert len(_grid(gaps=False, merged=False)) == 6
     assert len(_grid(gaps=True, merged=False)) == 6
+    assert len(_grid(gaps=False, merged=False, border=True)) == 6  # (its region one with the page's)
 
 
 def test_slots_no_rule_parts_are_one_merged_cell() -> None:

@@ -321,22 +321,27 @@ def _on_grid(cells: list[Cell], xs: list[int], ys: list[int], rules: tuple[Any, 
     """The table's cells as the slots of its grid that no rule parts: two slots side by side are
     one cell only where the rule mask leaves most of the side between them bare, so that a gap
     the noise makes in a rule (a few pixels, which joins the regions either side of it) cannot
-    join two cells. A slot no region of the table covers (outside a table not quite a rectangle)
-    is no cell."""
+    join two cells. A slot neither covered by a region of the table nor ruled round (outside a
+    table not quite a rectangle) is no cell."""
     hor, ver = rules
     n_rows, n_cols = len(ys) - 1, len(xs) - 1
     if n_rows < 1 or n_cols < 1:
         return cells
-
-    def inside(r: int, c: int) -> bool:
-        x, y = (xs[c] + xs[c + 1]) // 2, (ys[r] + ys[r + 1]) // 2
-        return any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in cells)
 
     def ruled(mask: Any, at: int, lo: int, hi: int, across: bool) -> bool:
         if hi - lo < 4:
             return True
         side = mask[at - 4 : at + 5, lo:hi].any(axis=0) if across else mask[lo:hi, at - 4 : at + 5].any(axis=1)
         return bool(side.mean() >= RULED)
+
+    def inside(r: int, c: int) -> bool:
+        x, y = (xs[c] + xs[c + 1]) // 2, (ys[r] + ys[r + 1]) // 2
+        if any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in cells):
+            return True
+        # (a slot ruled round is a cell, though a gap in the table's border let it out to the page)
+        above_below = (ruled(hor, at, xs[c] + 5, xs[c + 1] - 5, across=True) for at in (ys[r], ys[r + 1]))
+        either_side = (ruled(ver, at, ys[r] + 5, ys[r + 1] - 5, across=False) for at in (xs[c], xs[c + 1]))
+        return all(above_below) and all(either_side)
 
     slots = {(r, c) for r in range(n_rows) for c in range(n_cols) if inside(r, c)}
     parent = {s: s for s in slots}
