@@ -12,7 +12,9 @@ in total:
   office would never be told about, the worst a reader can do;
 - false alarms: error findings the truth does not name (``must_include`` / ``should_include``);
 - missed: rules the truth requires that were not reported;
-- verdict right, and the office and year found.
+- verdict right, and the office and year found;
+- for the scans at 150 dpi (issue 15's measure), their table 三/四 cells: right, uncertain (lost
+  with a finding on the row: the office is told it could not be read) and silently wrong.
 
 Exit status 0; ``--strict``: 1 when any cell is wrong, any false alarm or missed rule, any verdict,
 office or year wrong (what tests/unit/test_fidelity.py holds for the real and made corpora).
@@ -101,6 +103,8 @@ class Score:
     office_right: bool = False
     year_right: bool = False
     wrong: list[str] = field(default_factory=list)  # table/row/column: read → truth (silent marked)
+    dpi: int | None = None  # a scan's resolution
+    by_table: dict[str, list[int]] = field(default_factory=dict)  # table: [cells, right, silently wrong]
 
     @property
     def perfect(self) -> bool:
@@ -148,16 +152,20 @@ def score(doc: Doc) -> tuple[Score, ParsedReport | None, Verdict]:
         verdict = unreadable(exc.reason, exc.detail)
     else:
         verdict = validate(report, ctx)
-    s = Score(doc.path.name, doc.corpus, report.format if report else None)
+    s = Score(doc.path.name, doc.corpus, report.format if report else None, dpi=(truth.get("scan") or {}).get("dpi"))
     flagged = {(f.location.table, f.location.row) for f in verdict.findings}
     for table, row, col, want in _truth_cells(truth):
         s.cells += 1
+        tally = s.by_table.setdefault(table, [0, 0, 0])
+        tally[0] += 1
         got = _read(report, table, row, col)
         if got == want:
             s.right += 1
+            tally[1] += 1
             continue
         silent = report is not None and (table, row) not in flagged and (table, None) not in flagged
         s.silently_wrong += silent
+        tally[2] += silent
         s.wrong.append(f"{table}/{row}/{col}: {got!r} for {want!r}" + (" (silent)" if silent else ""))
     named = {*truth.get("must_include", ()), *truth.get("should_include", ())}
     s.false_alarms = sorted(
@@ -195,6 +203,15 @@ def _totals(scores: list[Score]) -> dict[str, Any]:
     }
 
 
+def scan_tables(scores: list[Score], dpi: int = 150) -> dict[str, int] | None:
+    """Table 三/四's cells on the scans at ``dpi``: right, uncertain, silently wrong (None: no such scan)."""
+    tallies = [s.by_table.get(t, [0, 0, 0]) for s in scores if s.dpi == dpi for t in ("t3", "t4")]
+    if not tallies:
+        return None
+    cells, right, silent = (sum(t[k] for t in tallies) for k in range(3))
+    return {"cells": cells, "right": right, "uncertain": cells - right - silent, "silently_wrong": silent}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="*", type=Path, help="only these documents (by file name or path)")
@@ -213,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         for s in scores:
             print(json.dumps({**asdict(s), "perfect": s.perfect}, ensure_ascii=False))
-        print(json.dumps({"groups": {k: _totals(v) for k, v in groups.items()}, "total": _totals(scores)}))
+        totals = {"groups": {k: _totals(v) for k, v in groups.items()}, "total": _totals(scores)}
+        print(json.dumps({**totals, "t34_150dpi": scan_tables(scores)}))
     else:
         for s in scores:
             mark = "ok " if s.perfect else "BAD"
@@ -238,6 +256,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"{name:22} {t['documents']:4} {t['right']:6}/{t['cells']:<6} {t['right_pct']:5.1f}%"
                 f" {t['silently_wrong']:6} {t['false_alarms']:12} {t['missed']:6}"
                 f" {t['verdicts_right']:4}/{t['documents']:<3}"
+            )
+        if t34 := scan_tables(scores):
+            print(
+                f"table 三/四 at 150 dpi: {t34['right']}/{t34['cells']} right"
+                f" ({100 * t34['right'] / t34['cells']:.1f}%), {t34['uncertain']} uncertain,"
+                f" {t34['silently_wrong']} silently wrong"
             )
     if args.strict and not all(s.perfect for s in scores):
         return 1

@@ -8,12 +8,15 @@ covers the slot), here with each cell's recognition confidence beside it.
 - The page is straightened: the ruling lines' slant (a scan is rarely square, ≤ 1° here) is
   measured and turned back.
 - Ruling lines are the long thin runs of ink (morphological opening with a long horizontal and a
-  long vertical line); the cells are the regions they close (connected components of the rest),
-  their rows and columns the lines' positions. A region as wide as the text and a third of the
-  page high is a page frame, not a cell.
+  long vertical line); the regions they close (connected components of the rest) make the tables
+  and give the grid's rows and columns (the lines' positions). A region as wide as the text and a
+  third of the page high is a page frame, not a cell. The cells are the grid's slots, joined where
+  no rule runs along most of the side between two (a merged cell), so that a gap the noise makes
+  in a rule cannot join two cells; the rules' own ink is taken off what is read.
 - Each cell is cut into its lines of text (by the rows of ink in it) and each line recognised on
   its own; a cell's text is its lines', its confidence the lowest of theirs. A cell with no ink
-  is blank, with certainty.
+  is blank, with certainty. A reading that is a figure is taken among what a cell can hold (not
+  the letters a noisy 0 also looks like), its confidence weighed among those too.
 - The rest of the page (the cells blanked out) goes through RapidOCR's detector and recogniser;
   its boxes become lines of text.
 """
@@ -70,6 +73,57 @@ def engine() -> Any | None:
     )
 
 
+_READ_AS_FIGURE = re.compile(r"[+-]?\d[\d,.]*")
+
+
+def _no_cell_holds(c: str) -> bool:
+    """A character no cell of a Chinese report's table holds: a letter of an alphabet (Latin,
+    Greek, Cyrillic; a character of the text is an ideograph) or the full stop 。."""
+    import unicodedata
+
+    if c == "。":
+        return True
+    return len(c) == 1 and unicodedata.category(c).startswith("L") and not unicodedata.name(c, "").startswith("CJK")
+
+
+class _CellDecode:
+    """RapidOCR's CTC decoding, for a table's cell: a figure read among what a cell can hold.
+
+    Each step's likeliest character is taken from those a cell can hold (not the letters of an
+    alphabet nor the full stop); where that makes the line a figure (digits, a sign, a point,
+    commas), it is the reading, each character's confidence its probability over that of all a
+    cell can hold. On a noisy scan a lone 0 gives much of its probability to O, o, Q, θ, 。, which
+    cannot be what the cell says; another digit, a slash or a dash (a blank cell's marks), a
+    Chinese character or no mark at all (CTC's blank) still count against it in full. A line that
+    is no figure so is read as RapidOCR reads it."""
+
+    def __init__(self, decode: Any) -> None:
+        self.decode = decode
+        self.held = _held(tuple(decode.character))
+
+    def __call__(self, preds: Any, return_word_box: bool = False, **kwargs: Any) -> list[tuple[Any, ...]]:
+        import numpy as np
+
+        out: list[tuple[Any, ...]] = self.decode(preds, return_word_box, **kwargs)
+        held = preds * self.held
+        best = held.argmax(axis=2)
+        for b, found in enumerate(out):
+            steps = np.flatnonzero((best[b] != 0) & np.r_[True, best[b][1:] != best[b][:-1]])
+            text = "".join(self.decode.character[i] for i in best[b][steps])
+            if _READ_AS_FIGURE.fullmatch(text):
+                conf = held[b, steps, best[b][steps]] / held[b, steps].sum(axis=1)
+                out[b] = (text, float(np.mean(conf)), *found[2:])
+        return out
+
+
+@functools.cache
+def _held(characters: tuple[str, ...]) -> Any:
+    """1 for each of the recogniser's characters a cell can hold, 0 for the others."""
+    import numpy as np
+
+    return np.array([0.0 if _no_cell_holds(c) else 1.0 for c in characters], dtype=np.float32)
+
+
 def available() -> bool:
     return engine() is not None
 
@@ -92,9 +146,11 @@ def read_page(gray: Any) -> ScanPage:
     gray = _straightened(gray)  # (no median filter: it takes a 150 dpi page's hairline rules too)
     h, w = gray.shape
     ink = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    rules = _rules(ink)
+    hor, ver = _rule_lines(ink)
+    rules = cv2.bitwise_or(hor, ver)
     cells = _cells(rules, w, h)
-    tables = [_table(group, gray, ink) for group in _tables(cells)]
+    text = cv2.bitwise_and(ink, 255 - rules)  # the ink in the cells, the rules' own taken off
+    tables = [_table(group, gray, text, (hor, ver)) for group in _tables(cells)]
     rest = gray.copy()
     for table in tables:
         x0, y0, x1, y1 = (int(v) for v in table.box)
@@ -151,8 +207,16 @@ def _straightened(gray: Any) -> Any:
 
 
 def _rules(ink: Any, long: bool = False) -> Any:
-    """The page's ruling lines: long horizontal and vertical runs of ink, a little thickened
-    (``long``: only those longer than a few characters, the only ones to take off the text)."""
+    """The page's ruling lines, both ways (``long``: only those longer than a few characters, the
+    only ones to take off the text)."""
+    import cv2
+
+    hor, ver = _rule_lines(ink, long)
+    return cv2.bitwise_or(hor, ver)
+
+
+def _rule_lines(ink: Any, long: bool = False) -> tuple[Any, Any]:
+    """The page's horizontal and vertical ruling lines: long runs of ink, a little thickened."""
     import cv2
 
     h, w = ink.shape
@@ -167,7 +231,7 @@ def _rules(ink: Any, long: bool = False) -> Any:
     hor = cv2.morphologyEx(hor, cv2.MORPH_CLOSE, rect(25, 1))
     ver = cv2.morphologyEx(cv2.dilate(ink, rect(3, 1)), cv2.MORPH_OPEN, rect(1, max(down, 10)))
     ver = cv2.morphologyEx(ver, cv2.MORPH_CLOSE, rect(1, 25))
-    return cv2.dilate(cv2.bitwise_or(hor, ver), rect(3, 3))
+    return cv2.dilate(hor, rect(3, 3)), cv2.dilate(ver, rect(3, 3))
 
 
 Cell = tuple[int, int, int, int]  # x0, y0, x1, y1 (pixels)
@@ -229,11 +293,11 @@ def _index(edges: list[int], v: int) -> int:
     return min(range(len(edges)), key=lambda i: abs(edges[i] - v))
 
 
-def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
+def _table(cells: list[Cell], gray: Any, ink: Any, rules: tuple[Any, Any]) -> ScanTable:
     """A table's cells laid on its grid of rules, each read."""
     xs = _edges([c[0] for c in cells] + [c[2] for c in cells])
     ys = _edges([c[1] for c in cells] + [c[3] for c in cells])
-    cells = _mended(cells, xs, ys, ink)
+    cells = _mended(_on_grid(cells, xs, ys, rules), xs, ys, ink)
     n_rows, n_cols = max(len(ys) - 1, 1), max(len(xs) - 1, 1)
     rows: Rows = [[None] * n_cols for _ in range(n_rows)]
     confs: Confidences = [[None] * n_cols for _ in range(n_rows)]
@@ -248,6 +312,60 @@ def _table(cells: list[Cell], gray: Any, ink: Any) -> ScanTable:
     keep = [k for k, row in enumerate(rows) if any(t is not None for t in row)]
     boxes = [(box[0], float(ys[k]), box[2], float(ys[k + 1])) for k in keep]
     return ScanTable(box, [rows[k] for k in keep], [confs[k] for k in keep], boxes)
+
+
+RULED = 0.3  # the share of a slot's side a rule covers for the side to be ruled
+
+
+def _on_grid(cells: list[Cell], xs: list[int], ys: list[int], rules: tuple[Any, Any]) -> list[Cell]:
+    """The table's cells as the slots of its grid that no rule parts: two slots side by side are
+    one cell only where the rule mask leaves most of the side between them bare, so that a gap
+    the noise makes in a rule (a few pixels, which joins the regions either side of it) cannot
+    join two cells. A slot neither covered by a region of the table nor ruled round (outside a
+    table not quite a rectangle) is no cell."""
+    hor, ver = rules
+    n_rows, n_cols = len(ys) - 1, len(xs) - 1
+    if n_rows < 1 or n_cols < 1:
+        return cells
+
+    def ruled(mask: Any, at: int, lo: int, hi: int, across: bool) -> bool:
+        if hi - lo < 4:
+            return True
+        side = mask[at - 4 : at + 5, lo:hi].any(axis=0) if across else mask[lo:hi, at - 4 : at + 5].any(axis=1)
+        return bool(side.mean() >= RULED)
+
+    def inside(r: int, c: int) -> bool:
+        x, y = (xs[c] + xs[c + 1]) // 2, (ys[r] + ys[r + 1]) // 2
+        if any(x0 <= x < x1 and y0 <= y < y1 for x0, y0, x1, y1 in cells):
+            return True
+        # (a slot ruled round is a cell, though a gap in the table's border let it out to the page)
+        above_below = (ruled(hor, at, xs[c] + 5, xs[c + 1] - 5, across=True) for at in (ys[r], ys[r + 1]))
+        either_side = (ruled(ver, at, ys[r] + 5, ys[r + 1] - 5, across=False) for at in (xs[c], xs[c + 1]))
+        return all(above_below) and all(either_side)
+
+    slots = {(r, c) for r in range(n_rows) for c in range(n_cols) if inside(r, c)}
+    parent = {s: s for s in slots}
+
+    def root(s: tuple[int, int]) -> tuple[int, int]:
+        while parent[s] != s:
+            parent[s] = parent[parent[s]]
+            s = parent[s]
+        return s
+
+    for r, c in slots:
+        if (r, c + 1) in slots and not ruled(ver, xs[c + 1], ys[r] + 5, ys[r + 1] - 5, across=False):
+            parent[root((r, c))] = root((r, c + 1))
+        if (r + 1, c) in slots and not ruled(hor, ys[r + 1], xs[c] + 5, xs[c + 1] - 5, across=True):
+            parent[root((r, c))] = root((r + 1, c))
+    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for s in sorted(slots):
+        groups.setdefault(root(s), []).append(s)
+    out = []
+    for group in groups.values():
+        r0, r1 = min(r for r, _ in group), max(r for r, _ in group)
+        c0, c1 = min(c for _, c in group), max(c for _, c in group)
+        out.append((xs[c0] + 3, ys[r0] + 3, xs[c1 + 1] - 3, ys[r1 + 1] - 3))
+    return out
 
 
 def _mended(cells: list[Cell], xs: list[int], ys: list[int], ink: Any) -> list[Cell]:
@@ -433,8 +551,22 @@ def _ink_lines(ink: Any) -> tuple[list[tuple[int, int, int, int]], Any | None]:
         if y1 - y0 < max(4, 0.45 * tallest):  # a clump of a scan's noise above or below the text
             continue
         cols = np.flatnonzero(clean[y0:y1].sum(axis=0) > 0)
-        lines.append((y0, y1, int(cols[0]), int(cols[-1]) + 1))
+        lines.append((y0, y1, int(cols[0]), _end(clean[y0:y1], int(cols[-1]) + 1)))
     return lines, specks
+
+
+def _end(line: Any, end: int) -> int:
+    """Where a line of text ends: at its last mark of a character's height, not at the small
+    marks after it (a clump of a noisy scan's grain after a figure reads as a dash, and no figure
+    ends with one; a minus sign or a decimal point comes before a digit, so stays)."""
+    import cv2
+
+    _, _, stats, _ = cv2.connectedComponentsWithStats(line, connectivity=8)
+    left, right = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_LEFT] + stats[1:, cv2.CC_STAT_WIDTH]
+    tall = stats[1:, cv2.CC_STAT_HEIGHT] >= 0.4 * line.shape[0]
+    if not tall.any():
+        return end
+    return int(right[left < right[tall].max()].max())
 
 
 def _recognise(crops: list[Any]) -> list[tuple[str, float]]:
@@ -445,7 +577,12 @@ def _recognise(crops: list[Any]) -> list[tuple[str, float]]:
         return []
     rec = engine().text_rec  # type: ignore[union-attr]
     images = [cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) for c in crops]
-    results, _ = rec(images)
+    decode = rec.postprocess_op
+    rec.postprocess_op = _CellDecode(decode)  # (the page's text outside the tables is read as is)
+    try:
+        results, _ = rec(images)
+    finally:
+        rec.postprocess_op = decode
     return [(str(text), float(conf)) for text, conf in results]
 
 
