@@ -178,6 +178,8 @@ def faststream_app(
                 for consumer in consumers:
                     await consumer.ensure_group()
                 for consumer in consumers:
+                    if consumer.on_start is not None:
+                        await consumer.on_start()
                     await consumer.drain_own_pending()
                 return
             except REDIS_DOWN as exc:

@@ -183,6 +183,7 @@ class Consumer(Generic[E]):
         # anywhere else (the batch stays pending and comes back); any other failure is reported and
         # the handlers run unprepared, so they must be able to fetch alone.
         self.prepare = prepare
+        self.on_start: Callable[[], Awaitable[None]] | None = None  # before the subscribers read
         self.on_close: Callable[[], Awaitable[None]] | None = None  # after the application has stopped
         self.tick = tick  # run beside the subscribers, every tick_every_s (e.g. moving due retries back)
         self.r = client

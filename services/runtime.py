@@ -125,6 +125,9 @@ def create_consumers(
             prepare=prepare,
         )
         if name == "parser" and box is not None:
+            # the readers' children started with the service, so that the first uploads do not wait a
+            # second for the forkserver's imports (the p99 of a service just started)
+            consumer.on_start = partial(asyncio.to_thread, box.start)
             consumer.on_close = partial(asyncio.to_thread, box.close)
         consumers.append(consumer)
     return consumers

@@ -77,6 +77,11 @@ class Sandbox:
                 raise self._died() from None
             return self._await(conn)
 
+    def start(self) -> None:
+        """The child started now (the forkserver's imports, the fork), not by the first upload."""
+        with self._lock:
+            self._child()
+
     @property
     def pid(self) -> int | None:
         """The child's process id, while one runs."""
@@ -177,6 +182,10 @@ class SandboxPool:
     @property
     def started(self) -> int:
         return sum(s.started for s in self.sandboxes)
+
+    def start(self) -> None:
+        for sandbox in self.sandboxes:
+            sandbox.start()
 
     def close(self) -> None:
         for sandbox in self.sandboxes:

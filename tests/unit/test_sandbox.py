@@ -189,3 +189,14 @@ def test_a_pool_reads_uploads_side_by_side_and_a_bomb_costs_only_its_own_child()
         assert pool.parse(DOCX.read_bytes(), DOCX.name) == parse(DOCX.read_bytes(), DOCX.name)
     finally:
         pool.close()
+
+
+def test_a_started_sandbox_reads_its_first_upload_in_the_child_it_started(make: type[Sandbox]) -> None:
+    """The service starts its readers' children with itself: the first upload finds one waiting."""
+    box = make(Limits())
+    assert box.pid is None
+    box.start()
+    child = box.pid
+    assert child is not None
+    _read_right_after(box)
+    assert box.pid == child and box.started == 1
