@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 import yaml  # noqa: E402
 
-from contracts.report import ParsedReport  # noqa: E402
+from contracts.report import ParsedReport, cell_state  # noqa: E402
 from contracts.template import TEMPLATES  # noqa: E402
 from contracts.verdict import Office, Verdict  # noqa: E402
 from services.parser import UnreadableUpload, parse  # noqa: E402
@@ -133,11 +133,16 @@ def _truth_cells(truth: dict[str, Any]) -> Iterator[tuple[str, str, str, object]
             yield "t4", group, col, value
 
 
+UNCERTAIN = "<uncertain>"  # a cell that could not be read with confidence is never right, even where the truth is blank
+
+
 def _read(report: ParsedReport | None, table: str, row: str, col: str) -> object:
     cells = getattr(report.tables, table) if report is not None else None
     cell = ((cells or {}).get(row) or {}).get(col)
     if cell is None:
         return None
+    if cell_state(cell) == "uncertain":
+        return UNCERTAIN
     value = cell["value"]
     return str(value) if table == "t2" and value is not None else value
 
