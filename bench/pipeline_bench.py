@@ -124,7 +124,7 @@ def services(url: str, outbox: Path, root: Path = ROOT) -> dict[str, subprocess.
         "INTAKE_OUTBOX_DIR": str(outbox),
         "INTAKE_METRICS_PORT": "0",
         "INTAKE_BATCH": "64",
-        "INTAKE_LINGER_MS": os.environ.get("INTAKE_LINGER_MS", "5"),
+        "INTAKE_LINGER_MS": os.environ.get("INTAKE_LINGER_MS", "5"),  # (only the old loop reads it: --also)
     }
     procs = {}
     for name in ("parser", "validator", "notifier"):

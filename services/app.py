@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-import redis.asyncio as aioredis
 from faststream import FastStream
 from faststream.redis import RedisBroker, RedisRouter
 
@@ -105,13 +104,11 @@ def _publishes(s: Settings, service: str) -> list[tuple[str, str, Any, str]]:
 
 @dataclass
 class Pipeline:
-    """The named services as one FastStream application, with the clients and consumers it runs."""
+    """The named services as one FastStream application, with the consumers it runs."""
 
     app: FastStream
     broker: RedisBroker
     consumers: list[Consumer[Any]]
-    text: aioredis.Redis
-    raw: aioredis.Redis
 
 
 def application(
@@ -139,7 +136,7 @@ def application(
         await text.aclose()
         await raw.aclose()
 
-    return Pipeline(app, broker, consumers, text, raw)
+    return Pipeline(app, broker, consumers)
 
 
 def faststream_app(

@@ -27,10 +27,14 @@ import functools
 import importlib.util
 import itertools
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from services.parser.formats.pdfium import Box, Line
+
+T = TypeVar("T")
 
 DPI = 150  # scanned PDF pages are rendered at this resolution
 
@@ -79,8 +83,6 @@ _READ_AS_FIGURE = re.compile(r"[+-]?\d[\d,.]*")
 def _no_cell_holds(c: str) -> bool:
     """A character no cell of a Chinese report's table holds: a letter of an alphabet (Latin,
     Greek, Cyrillic; a character of the text is an ideograph) or the full stop 。."""
-    import unicodedata
-
     if c == "。":
         return True
     return len(c) == 1 and unicodedata.category(c).startswith("L") and not unicodedata.name(c, "").startswith("CJK")
@@ -253,16 +255,33 @@ def _cells(rules: Any, w: int, h: int) -> list[Cell]:
     return out
 
 
+class _Joined(Generic[T]):
+    """Items joined in pairs, and the groups the joins make (a union-find)."""
+
+    def __init__(self, items: Iterable[T]) -> None:
+        self._parent = {item: item for item in items}
+
+    def _root(self, item: T) -> T:
+        parent = self._parent
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    def join(self, a: T, b: T) -> None:
+        self._parent[self._root(a)] = self._root(b)
+
+    def groups(self) -> list[list[T]]:
+        """The groups, each in the order the items were given, in the order of their first items."""
+        out: dict[T, list[T]] = {}
+        for item in self._parent:
+            out.setdefault(self._root(item), []).append(item)
+        return list(out.values())
+
+
 def _tables(cells: list[Cell]) -> list[list[Cell]]:
     """Cells grouped into tables: those that touch (across a rule) belong together."""
-    parent = list(range(len(cells)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    joined = _Joined(range(len(cells)))
     order = sorted(range(len(cells)), key=lambda i: cells[i][1])
     for a_pos, a in enumerate(order):
         ax0, _ay0, ax1, ay1 = cells[a]
@@ -271,11 +290,8 @@ def _tables(cells: list[Cell]) -> list[list[Cell]]:
             if by0 > ay1 + 12:
                 break
             if bx0 <= ax1 + 12 and ax0 <= bx1 + 12:
-                parent[root(a)] = root(b)
-    groups: dict[int, list[Cell]] = {}
-    for i, cell in enumerate(cells):
-        groups.setdefault(root(i), []).append(cell)
-    return [g for g in groups.values() if len(g) >= 2]
+                joined.join(a, b)
+    return [[cells[i] for i in group] for group in joined.groups() if len(group) >= 2]
 
 
 def _edges(values: list[int], tolerance: int = 10) -> list[int]:
@@ -344,24 +360,14 @@ def _on_grid(cells: list[Cell], xs: list[int], ys: list[int], rules: tuple[Any, 
         return all(above_below) and all(either_side)
 
     slots = {(r, c) for r in range(n_rows) for c in range(n_cols) if inside(r, c)}
-    parent = {s: s for s in slots}
-
-    def root(s: tuple[int, int]) -> tuple[int, int]:
-        while parent[s] != s:
-            parent[s] = parent[parent[s]]
-            s = parent[s]
-        return s
-
-    for r, c in slots:
+    joined = _Joined(sorted(slots))
+    for r, c in sorted(slots):
         if (r, c + 1) in slots and not ruled(ver, xs[c + 1], ys[r] + 5, ys[r + 1] - 5, across=False):
-            parent[root((r, c))] = root((r, c + 1))
+            joined.join((r, c), (r, c + 1))
         if (r + 1, c) in slots and not ruled(hor, ys[r + 1], xs[c] + 5, xs[c + 1] - 5, across=True):
-            parent[root((r, c))] = root((r + 1, c))
-    groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for s in sorted(slots):
-        groups.setdefault(root(s), []).append(s)
+            joined.join((r, c), (r + 1, c))
     out = []
-    for group in groups.values():
+    for group in joined.groups():
         r0, r1 = min(r for r, _ in group), max(r for r, _ in group)
         c0, c1 = min(c for _, c in group), max(c for _, c in group)
         out.append((xs[c0] + 3, ys[r0] + 3, xs[c1 + 1] - 3, ys[r1 + 1] - 3))
