@@ -126,6 +126,12 @@ def late(r: Report) -> Iterator[Hit]:
 
 
 def section_missing(r: Report) -> Iterator[Hit]:
+    if r.r.scanned_pages:  # on a scan, a heading not found is one the reading did not make out: DOC-SCAN-UNCERTAIN
+        return
+    yield from _missing_sections(r)
+
+
+def _missing_sections(r: Report) -> Iterator[Hit]:
     for s in SECTIONS:
         if s.id not in r.r.sections:
             yield Hit(Location(section=s.id), {"heading": f"{s.number}、{s.heading}"})
@@ -318,10 +324,11 @@ def cell_uncertain(r: Report) -> Iterator[Hit]:
 
 
 def scan_uncertain(r: Report) -> Iterator[Hit]:
-    """A scan is accepted only when every cell was read with confidence (and every row found)."""
+    """A scan is accepted only when every cell was read with confidence (and every row and section
+    heading found)."""
     if not r.r.scanned_pages:
         return
-    count = len(r.uncertain) + sum(1 for _ in _missing_rows(r))
+    count = len(r.uncertain) + sum(1 for _ in _missing_rows(r)) + sum(1 for _ in _missing_sections(r))
     if count:
         yield Hit(Location(), {"count": count}, actual=count)
 

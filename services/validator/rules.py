@@ -87,9 +87,10 @@ RULES: tuple[Rule, ...] = (
         "error",
         "扫描件中有单元格无法可靠识别，无法完成审核",
         "cells of a scanned report could not be read with confidence: the report cannot be checked",
-        "上传的是扫描件，其中{count}处单元格或表格行无法可靠识别（见“TPL-CELL-UNCERTAIN”提示），无法完成审核。"
+        "上传的是扫描件，其中{count}处单元格、表格行或部分标题无法可靠识别（单元格和表格行见“TPL-CELL-UNCERTAIN”提示），无法完成审核。"
         "请上传可复制文字的文件（Word 文档或文字版 PDF）。",
-        "A scan with {count} cells or rows OCR could not read with confidence; upload the text (Word or a text PDF).",
+        "A scan with {count} cells, rows or section headings OCR could not read with confidence; "
+        "upload the text (Word or a text PDF).",
         checks.scan_uncertain,
     ),
     Rule(

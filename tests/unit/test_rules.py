@@ -186,3 +186,20 @@ def test_a_count_far_past_any_real_office_is_suspect() -> None:
     suspect = [f for f in findings if f.rule == "TPL-CELL-SUSPECT"]
     assert suspect and all("远超" in f.message_zh for f in suspect)
     assert {f.location.row for f in suspect} >= {"granted"}
+
+
+def test_a_section_heading_not_read_off_a_scan_is_no_missing_section_but_an_uncertain_scan() -> None:
+    """On a scan a heading OCR did not make out is not held against the office as a missing section
+    (DOC-SECTION-MISSING accuses it of leaving a part out); it counts among what the reading could
+    not make out, and the scan asks for the text (DOC-SCAN-UNCERTAIN). The same report as text
+    without that section is told the section is missing."""
+    report = parse(CLEAN.encode(), "r.txt")
+    sections = {k: v for k, v in report.sections.items() if k != "proactive"}
+    as_text = report.model_copy(update={"sections": sections})
+    as_scan = as_text.model_copy(update={"scanned_pages": 5})
+    text_rules = {f.rule for f in validate(as_text, Context()).findings}
+    scan = validate(as_scan, Context())
+    assert "DOC-SECTION-MISSING" in text_rules and "DOC-SCAN-UNCERTAIN" not in text_rules
+    assert "DOC-SECTION-MISSING" not in {f.rule for f in scan.findings}
+    [uncertain] = [f for f in scan.findings if f.rule == "DOC-SCAN-UNCERTAIN"]
+    assert uncertain.actual == 1 and scan.status == "rejected"
